@@ -1,0 +1,27 @@
+"""The default preset: an MLP GAN on scikit-learn's 1,797 real 8x8 digits.
+
+Trains on a 2-core CPU in a few minutes and works offline:
+
+    python train.py                       # same as --config=digits
+"""
+
+from jaxgan.configs import base
+
+
+def get_config():
+    c = base.get_config()
+    c.name = "digits"
+    c.dataset = "digits"
+    c.image_shape = (8, 8, 1)
+    c.latent_dim = 32
+    c.generator = base.generator(features=(256, 256), activation="leaky_relu")
+    c.discriminator = base.discriminator(features=(256, 256), activation="leaky_relu")
+    c.g_optimizer = base.adam(2e-4, b1=0.5)
+    c.d_optimizer = base.adam(2e-4, b1=0.5)
+    c.loss = "non_saturating"
+    c.steps = 10_000
+    c.batch_size = 64
+    c.log_every = 200
+    c.sample_every = 2_000
+    c.checkpoint_every = 2_000
+    return c

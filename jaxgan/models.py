@@ -1,0 +1,320 @@
+"""Generators and discriminators as Flax modules.
+
+Every module is used through pure ``module.apply(variables, ...)`` calls on
+parameter pytrees. Generators map latents ``z`` of shape (B, latent_dim) to
+images of shape (B, H, W, C) in [-1, 1]; discriminators map images to logits
+of shape (B,) with no sigmoid inside (the losses apply it stably).
+
+BatchNorm statistics live in the ``batch_stats`` collection; ``train=True``
+normalises with the batch's own statistics (and returns updated running
+averages when the collection is mutable), ``train=False`` uses the running
+averages. Dropout draws from the ``dropout`` RNG stream, so it needs an
+explicit key whenever ``train=True``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+# The DCGAN paper initialises every weight from N(0, 0.02).
+dcgan_init = nn.initializers.normal(0.02)
+
+ACTIVATIONS = {
+    "relu": nn.relu,
+    "leaky_relu": lambda x: nn.leaky_relu(x, 0.2),
+    "tanh": jnp.tanh,
+    # Rescaled so that every generator emits images in [-1, 1].
+    "sigmoid": lambda x: 2.0 * nn.sigmoid(x) - 1.0,
+    "none": lambda x: x,
+}
+
+
+def activation(name: str):
+    """Returns the activation function called ``name`` (see ``ACTIVATIONS``)."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
+        ) from None
+
+
+def _norm(kind: str, train: bool, momentum: float, axis_name: str | None):
+    if kind == "batch":
+        # axis_name makes the statistics global over devices under pmap.
+        return nn.BatchNorm(
+            use_running_average=not train,
+            momentum=momentum,
+            axis_name=axis_name,
+            scale_init=lambda k, s, d=jnp.float32: 1.0 + 0.02 * jax.random.normal(k, s, d),
+        )
+    if kind == "layer":
+        return nn.LayerNorm()
+    if kind == "none":
+        return lambda x: x
+    raise ValueError(f"unknown norm {kind!r}; choose 'batch', 'layer' or 'none'")
+
+
+class UpConv(nn.Module):
+    """A 2x upsampling transposed convolution, kernel 4, stride 2, padding 1.
+
+    Computes exactly PyTorch's ``ConvTranspose2d(k=4, s=2, p=1)`` with the
+    kernel stored as (4, 4, C_in, C_out), but as a sub-pixel convolution: one
+    stride-1 2x2 convolution over the input padded by one, with 4 * C_out
+    output channels (one group per output phase), interleaved into the 2x
+    output. XLA:CPU computes the weight gradient of a strided transposed
+    convolution many times slower than this form.
+
+    Attributes:
+      features: output channels.
+      use_bias: add a learned bias per channel.
+    """
+
+    features: int
+    use_bias: bool = True
+    kernel_init: Any = dcgan_init
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Maps (B, H, W, C_in) to (B, 2H, 2W, features)."""
+        b, h, w, cin = x.shape
+        kernel = self.param("kernel", self.kernel_init, (4, 4, cin, self.features))
+        # Output row 2m + r reads input rows (m - 1, m) with kernel rows (3, 1)
+        # when r = 0 and rows (m, m + 1) with kernel rows (2, 0) when r = 1.
+        taps = jnp.array([[3, 1], [2, 0]])
+        k = kernel[taps][:, :, taps]  # (rh, th, rw, tw, cin, cout)
+        k = k.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * self.features)
+        y = jax.lax.conv_general_dilated(
+            x,
+            k.astype(x.dtype),
+            window_strides=(1, 1),
+            padding=((1, 1), (1, 1)),
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        ).reshape(b, h + 1, w + 1, 2, 2, self.features)
+        rows = [
+            jnp.stack([y[:, rh : rh + h, rw : rw + w, rh, rw] for rw in (0, 1)], axis=3)
+            for rh in (0, 1)
+        ]
+        y = jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, self.features)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+        return y
+
+
+def dcgan_plan(size: int) -> tuple[int, int]:
+    """Splits an image side into (base, n) with size == base * 2**n, n >= 1.
+
+    The DCGAN stacks start (generator) or end (discriminator) at a base of 4
+    (32x32, 64x64, ...) or 7 (28x28).
+    """
+    for base in (4, 7):
+        n = math.log2(size / base) if size >= base else -1
+        if n >= 1 and n == int(n):
+            return base, int(n)
+    raise ValueError(
+        f"a DCGAN cannot make {size}x{size} images: the side must be 4 or 7 times a "
+        "power of two (8, 14, 16, 28, 32, 64, 128, ...); set --config.image_shape "
+        "to such a size or use an MLP model"
+    )
+
+
+class MLPGenerator(nn.Module):
+    """Fully connected generator: Dense -> activation -> [BatchNorm] -> [Dropout].
+
+    The layer order follows Keras-GAN (normalisation after the activation).
+
+    Attributes:
+      image_shape: (H, W, C) of the output images.
+      features: widths of the hidden layers.
+      activation: hidden activation name.
+      norm: 'batch' or 'none' after each hidden layer.
+      bn_momentum: running-average momentum (Keras' 0.8 equals Flax's 0.8).
+      dropout: per hidden layer dropout rates; shorter tuples mean 0 for the rest.
+      out_activation: 'tanh' or 'sigmoid' (rescaled to [-1, 1]).
+      axis_name: pmap axis for synchronised BatchNorm, or None.
+    """
+
+    image_shape: Sequence[int]
+    features: Sequence[int] = (128,)
+    activation: str = "relu"
+    norm: str = "none"
+    bn_momentum: float = 0.8
+    dropout: Sequence[float] = ()
+    out_activation: str = "tanh"
+    axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        """Maps latents (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
+        act = activation(self.activation)
+        x = z
+        for i, width in enumerate(self.features):
+            x = act(nn.Dense(width)(x))
+            x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
+            x = _dropout(self.dropout, i, train)(x)
+        x = nn.Dense(math.prod(self.image_shape))(x)
+        return activation(self.out_activation)(x).reshape(-1, *self.image_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Fully connected discriminator: flatten, Dense -> activation -> [Dropout], logit.
+
+    Attributes:
+      features: widths of the hidden layers.
+      activation: hidden activation name.
+      dropout: per hidden layer dropout rates; shorter tuples mean 0 for the rest.
+    """
+
+    features: Sequence[int] = (128,)
+    activation: str = "leaky_relu"
+    dropout: Sequence[float] = ()
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        """Maps images (B, H, W, C) to logits (B,)."""
+        act = activation(self.activation)
+        x = x.reshape(x.shape[0], -1)
+        for i, width in enumerate(self.features):
+            x = act(nn.Dense(width)(x))
+            x = _dropout(self.dropout, i, train)(x)
+        return nn.Dense(1)(x)[:, 0]
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator in the pytorch/examples layout.
+
+    Projects z to a base x base map of width * 2**(n-1) channels (the
+    1x1 -> base transposed convolution, written as a Dense layer), then n
+    2x upsampling layers halving the channels, BatchNorm and ReLU between,
+    tanh at the end. For 64x64 with width 64: 4x4x512 -> 8x8x256 -> 16x16x128
+    -> 32x32x64 -> 64x64x3.
+
+    Attributes:
+      image_shape: (H, W, C) with H == W == 4 * 2**n or 7 * 2**n.
+      width: ngf, the channels of the last hidden layer.
+      norm: 'batch' (DCGAN) or 'none'.
+      bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
+      axis_name: pmap axis for synchronised BatchNorm, or None.
+    """
+
+    image_shape: Sequence[int]
+    width: int = 64
+    norm: str = "batch"
+    bn_momentum: float = 0.9
+    axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        """Maps latents (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
+        height, _, channels = self.image_shape
+        base, n = dcgan_plan(height)
+        ch = self.width * 2 ** (n - 1)
+        bias = self.norm == "none"
+
+        def norm_relu(x):
+            return nn.relu(_norm(self.norm, train, self.bn_momentum, self.axis_name)(x))
+
+        x = nn.Dense(base * base * ch, use_bias=bias, kernel_init=dcgan_init)(z)
+        x = norm_relu(x.reshape(-1, base, base, ch))
+        for _ in range(n - 1):
+            ch //= 2
+            x = norm_relu(UpConv(ch, use_bias=bias)(x))
+        return jnp.tanh(UpConv(channels)(x))
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator: stride-2 4x4 convolutions doubling the channels.
+
+    No normalisation on the first layer, LeakyReLU(0.2) throughout, down to a
+    base x base map, then a linear logit (the final base x base valid
+    convolution of pytorch/examples, written as a Dense layer).
+
+    Attributes:
+      width: ndf, the channels of the first layer.
+      norm: 'batch' (DCGAN), 'layer' (a WGAN-GP critic) or 'none'.
+      bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
+      axis_name: pmap axis for synchronised BatchNorm, or None.
+    """
+
+    width: int = 64
+    norm: str = "batch"
+    bn_momentum: float = 0.9
+    axis_name: str | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        """Maps images (B, H, W, C) to logits (B,)."""
+        _, n = dcgan_plan(x.shape[1])
+        ch = self.width
+        for i in range(n):
+            x = nn.Conv(
+                ch,
+                (4, 4),
+                strides=(2, 2),
+                padding=((1, 1), (1, 1)),
+                use_bias=i == 0 or self.norm != "batch",
+                kernel_init=dcgan_init,
+            )(x)
+            if i > 0:
+                x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
+            x = nn.leaky_relu(x, 0.2)
+            ch *= 2
+        x = x.reshape(x.shape[0], -1)
+        return nn.Dense(1, kernel_init=dcgan_init)(x)[:, 0]
+
+
+def _dropout(rates: Sequence[float], layer: int, train: bool):
+    rate = rates[layer] if layer < len(rates) else 0.0
+    if rate <= 0:
+        return lambda x: x
+    return nn.Dropout(rate, deterministic=not train)
+
+
+def make_generator(config, axis_name: str | None = None) -> nn.Module:
+    """Builds the generator described by ``config.generator``.
+
+    Args:
+      config: a preset's ConfigDict (``image_shape`` and ``generator``).
+      axis_name: pmap axis name for synchronised BatchNorm statistics.
+    """
+    g = config.generator
+    shape = tuple(config.image_shape)
+    if g.kind == "mlp":
+        return MLPGenerator(
+            image_shape=shape,
+            features=tuple(g.features),
+            activation=g.activation,
+            norm=g.norm,
+            bn_momentum=g.bn_momentum,
+            dropout=tuple(g.get("dropout", ())),
+            out_activation=g.out_activation,
+            axis_name=axis_name,
+        )
+    if g.kind == "dcgan":
+        return DCGANGenerator(
+            image_shape=shape, width=g.width, norm=g.norm, bn_momentum=g.bn_momentum,
+            axis_name=axis_name,
+        )
+    raise ValueError(f"unknown generator kind {g.kind!r}; choose 'mlp' or 'dcgan'")
+
+
+def make_discriminator(config, axis_name: str | None = None) -> nn.Module:
+    """Builds the discriminator described by ``config.discriminator``."""
+    d = config.discriminator
+    if d.kind == "mlp":
+        return MLPDiscriminator(
+            features=tuple(d.features), activation=d.activation,
+            dropout=tuple(d.get("dropout", ())),
+        )
+    if d.kind == "dcgan":
+        dcgan_plan(config.image_shape[0])  # Fail at build time, not at trace time.
+        return DCGANDiscriminator(
+            width=d.width, norm=d.norm, bn_momentum=d.bn_momentum, axis_name=axis_name
+        )
+    raise ValueError(f"unknown discriminator kind {d.kind!r}; choose 'mlp' or 'dcgan'")

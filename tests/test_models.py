@@ -1,0 +1,93 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import models
+
+
+def conv_transpose_by_definition(x, w):
+    """PyTorch ConvTranspose2d(k=4, s=2, p=1): out[2i - 1 + k] += x[i] * w[k], per axis."""
+    b, h, wd, _ = x.shape
+    out = np.zeros((b, 2 * h + 2, 2 * wd + 2, w.shape[-1]))
+    for i in range(h):
+        for j in range(wd):
+            for kh in range(4):
+                for kw in range(4):
+                    out[:, 2 * i + kh, 2 * j + kw] += x[:, i, j] @ w[kh, kw]
+    return out[:, 1:-1, 1:-1]  # padding 1 trims one row/column each side
+
+
+def conv_transpose_xla(x, w):
+    """The same layer as XLA's plain (input-dilated) transposed convolution."""
+    return jax.lax.conv_general_dilated(
+        x, w[::-1, ::-1], (1, 1), ((2, 2), (2, 2)), lhs_dilation=(2, 2),
+        dimension_numbers=("NHWC", "HWIO", "NHWC"),
+    )
+
+
+@pytest.fixture(scope="module")
+def upconv():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 5, 3))
+    layer = models.UpConv(4, use_bias=False)
+    params = layer.init(jax.random.PRNGKey(1), x)
+    params = jax.tree.map(lambda p: p * 50, params)  # weights of order 1
+    return layer, params, x
+
+
+def test_upconv_equals_transposed_convolution(upconv):
+    layer, params, x = upconv
+    y = layer.apply(params, x)
+    assert y.shape == (2, 6, 10, 4)
+    w = np.asarray(params["params"]["kernel"])
+    np.testing.assert_allclose(y, conv_transpose_by_definition(np.asarray(x), w), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, conv_transpose_xla(x, w), rtol=1e-5, atol=1e-5)
+
+
+def test_upconv_gradients_equal_transposed_convolution(upconv):
+    layer, params, x = upconv
+    w = params["params"]["kernel"]
+    t = jax.random.normal(jax.random.PRNGKey(2), (2, 6, 10, 4))
+    fast = jax.grad(lambda w, x: jnp.sum(layer.apply({"params": {"kernel": w}}, x) * t), (0, 1))(w, x)
+    plain = jax.grad(lambda w, x: jnp.sum(conv_transpose_xla(x, w) * t), (0, 1))(w, x)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
+def test_dcgan_shapes(shape):
+    g = models.DCGANGenerator(image_shape=shape, width=4)
+    d = models.DCGANDiscriminator(width=4)
+
+    @jax.jit
+    def run(z):
+        gv = g.init(jax.random.PRNGKey(0), z, train=False)
+        images = g.apply(gv, z, train=False)
+        dv = d.init(jax.random.PRNGKey(1), images, train=False)
+        return images, d.apply(dv, images, train=False)
+
+    images, logits = run(jnp.ones((2, 10)))
+    assert images.shape == (2, *shape)
+    assert jnp.all(jnp.abs(images) <= 1)
+    assert logits.shape == (2,)
+
+
+def test_dcgan_64_layout_is_pytorch_examples():
+    g = models.DCGANGenerator(image_shape=(64, 64, 3), width=64)
+    params = jax.eval_shape(lambda z: g.init(jax.random.PRNGKey(0), z, train=False), jnp.ones((1, 100)))["params"]
+    shapes = [p.shape for p in jax.tree.leaves(params) if p.ndim >= 2]
+    # nz=100 -> 4x4x512, then 512 -> 256 -> 128 -> 64 -> 3 with 4x4 kernels.
+    assert shapes == [(100, 4 * 4 * 512), (4, 4, 512, 256), (4, 4, 256, 128), (4, 4, 128, 64), (4, 4, 64, 3)]
+
+
+def test_dcgan_rejects_unreachable_sizes():
+    with pytest.raises(ValueError, match="cannot make 30x30"):
+        models.dcgan_plan(30)
+
+
+def test_sigmoid_output_is_rescaled_to_minus_one_one():
+    g = models.MLPGenerator(image_shape=(2, 2, 1), features=(4,), out_activation="sigmoid")
+    v = g.init(jax.random.PRNGKey(0), jnp.ones((3, 5)))
+    v = jax.tree.map(lambda p: p * 100, v)
+    images = g.apply(v, jnp.ones((3, 5)))
+    assert jnp.min(images) < -0.9 and jnp.max(images) > 0.9 and jnp.all(jnp.abs(images) <= 1)
