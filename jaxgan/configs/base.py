@@ -77,4 +77,5 @@ def get_config() -> ml_collections.ConfigDict:
     c.max_to_keep = 3
 
     c.num_devices = 0  # devices to train on; 0 means all local devices
+    c.parallelism = "pmap"  # or "shard_map": the same per-device step under jax.shard_map
     return c

@@ -1,0 +1,160 @@
+"""Orbax checkpoints of a GAN run, and restoring them.
+
+A checkpoint holds three items, so that sampling can read the generator alone:
+  generator  G's params, BatchNorm statistics and EMA params;
+  train      D's params and statistics, both optimizer states, step and RNG key;
+  meta       JSON: the data position, the resolved config and the device count.
+
+Saves are asynchronous; Orbax only marks a step finished once it is fully
+written, so a crash during a save leaves the previous checkpoint in use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import jax
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+
+from jaxgan.state import GANState
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used as asked; the message says how to fix it."""
+
+
+def _split(state: GANState) -> tuple[dict, dict]:
+    generator = {"params": state.g_params, "batch_stats": state.g_batch_stats, "ema_params": state.g_ema_params}
+    train = {
+        "step": state.step,
+        "rng": state.rng,
+        "d_params": state.d_params,
+        "d_batch_stats": state.d_batch_stats,
+        "g_opt_state": state.g_opt_state,
+        "d_opt_state": state.d_opt_state,
+    }
+    return generator, train
+
+
+def _abstract(tree):
+    return jax.tree.map(ocp.utils.to_shape_dtype_struct, tree)
+
+
+class Checkpointer:
+    """Saves and restores GANStates under ``directory`` with an Orbax CheckpointManager.
+
+    Args:
+      directory: where the numbered checkpoints live.
+      max_to_keep: how many recent checkpoints to keep.
+      async_save: write in a background thread while training goes on.
+    """
+
+    def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True):
+        self.directory = os.path.abspath(directory)
+        self.manager = ocp.CheckpointManager(
+            self.directory,
+            options=ocp.CheckpointManagerOptions(
+                max_to_keep=max_to_keep, enable_async_checkpointing=async_save, create=True
+            ),
+        )
+
+    def latest_step(self) -> int | None:
+        return self.manager.latest_step()
+
+    def all_steps(self) -> list[int]:
+        return list(self.manager.all_steps())
+
+    def save(self, state: GANState, meta: dict[str, Any], force: bool = False) -> bool:
+        """Starts saving ``state`` (host-local, unreplicated) at its step; returns whether it did."""
+        generator, train = _split(state)
+        return self.manager.save(
+            int(state.step),
+            args=ocp.args.Composite(
+                generator=ocp.args.StandardSave(generator),
+                train=ocp.args.StandardSave(train),
+                meta=ocp.args.JsonSave(meta),
+            ),
+            force=force,
+        )
+
+    def restore(self, template: GANState, step: int | None = None) -> tuple[GANState, dict]:
+        """Restores the state at ``step`` (default: latest) into the shapes of ``template``.
+
+        Raises:
+          CheckpointError: no checkpoint, a corrupt one, or one of another model.
+        """
+        step = self._step(step)
+        generator, train = _split(template)
+        restored = self._restore(step, generator=generator, train=train)
+        g, t = restored["generator"], restored["train"]
+        state = template.replace(
+            g_params=g["params"], g_batch_stats=g["batch_stats"], g_ema_params=g["ema_params"],
+            step=t["step"], rng=t["rng"], d_params=t["d_params"], d_batch_stats=t["d_batch_stats"],
+            g_opt_state=t["g_opt_state"], d_opt_state=t["d_opt_state"],
+        )
+        return state, restored["meta"]
+
+    def restore_generator(self, template: dict, step: int | None = None) -> tuple[dict, dict]:
+        """Restores only the generator item ({params, batch_stats, ema_params}) and meta."""
+        restored = self._restore(self._step(step), generator=template)
+        return restored["generator"], restored["meta"]
+
+    def meta(self, step: int | None = None) -> dict:
+        """The JSON meta item of a checkpoint."""
+        step = self._step(step)
+        return self.manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+
+    def _step(self, step: int | None) -> int:
+        steps = self.all_steps()
+        if not steps:
+            raise CheckpointError(f"no checkpoint in {self.directory}; train first (python train.py --workdir=...)")
+        if step is None:
+            return max(steps)
+        if step not in steps:
+            raise CheckpointError(f"no checkpoint of step {step} in {self.directory}; there are steps {steps}")
+        return step
+
+    def _restore(self, step: int, **items) -> dict:
+        args = {name: ocp.args.StandardRestore(_abstract(tree)) for name, tree in items.items()}
+        args["meta"] = ocp.args.JsonRestore()
+        try:
+            return self.manager.restore(step, args=ocp.args.Composite(**args))
+        except (ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(
+                f"checkpoint {self.directory}/{step} does not fit this model ({_first_line(e)}); "
+                "train with the config it was written with, or use another --workdir"
+            ) from None
+        except Exception as e:  # Orbax and TensorStore raise many kinds on damaged files.
+            raise CheckpointError(
+                f"checkpoint {self.directory}/{step} cannot be read ({type(e).__name__}: {_first_line(e)}); "
+                "it may be damaged: move that step's folder away to resume from the previous one"
+            ) from None
+
+    def wait(self) -> None:
+        """Blocks until pending saves are written."""
+        self.manager.wait_until_finished()
+
+    def close(self) -> None:
+        self.manager.close()
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:300] if text else type(e).__name__
+
+
+def config_from_meta(meta: dict) -> ml_collections.ConfigDict:
+    """The run's config as saved in a checkpoint's meta item."""
+    return ml_collections.ConfigDict(json.loads(meta["config"]))
+
+
+def all_finite(tree) -> bool:
+    """Whether every floating leaf of ``tree`` is free of NaN and Inf."""
+    return all(
+        bool(np.all(np.isfinite(x))) for x in jax.tree.leaves(jax.device_get(tree))
+        if np.issubdtype(np.asarray(x).dtype, np.floating)
+    )

@@ -1,0 +1,298 @@
+"""The training loop: data in, steps, periodic logs, samples and checkpoints.
+
+Everything the loop writes lives in the workdir:
+  config.json       the resolved config
+  metrics.jsonl     one JSON object per log step
+  samples/          PNG grids from one fixed latent batch, and loss.png
+  checkpoints/      Orbax checkpoints (see jaxgan.checkpoint)
+
+Running again with the same workdir resumes from the latest checkpoint and
+reproduces the uninterrupted run: the key of step t is fold_in(rng, t) and
+the batch of step t depends only on (seed, t).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+from absl import logging
+
+from jaxgan import checkpoint, data, images, parallel, writers
+from jaxgan.state import GANState
+
+# Salt of the fixed sample latents: apart from every training key.
+SAMPLE_SALT = 0x5A3B1E
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why and what to do."""
+
+
+def due(step: int, every: int, last_step: int) -> bool:
+    """Whether periodic work with period ``every`` runs once ``step`` steps are done.
+
+    Runs every ``every`` steps and at the last step; never when ``every`` <= 0.
+    """
+    return every > 0 and (step % every == 0 or step == last_step)
+
+
+def sample_key(config) -> jax.Array:
+    """The key of the fixed latents behind every sample grid of a run."""
+    return jax.random.fold_in(jax.random.PRNGKey(config.seed), SAMPLE_SALT)
+
+
+class WorkdirLock:
+    """An exclusive lock on a workdir, so two trainers never write one run."""
+
+    def __init__(self, workdir: str):
+        path = os.path.join(workdir, ".lock")
+        self.file = open(path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            owner = self.file.read().strip() or "another process"
+            self.file.close()
+            raise TrainingError(
+                f"workdir {workdir} is in use by a running trainer (pid {owner}); "
+                "wait for it to finish, stop it, or use another --workdir"
+            ) from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(str(os.getpid()))
+        self.file.flush()
+
+    def release(self) -> None:
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+class _StopSignals:
+    """Turns SIGTERM/SIGINT into a flag the loop checks after each step."""
+
+    def __init__(self):
+        self.received = None
+        self._previous = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+
+    def _handle(self, signum, frame):
+        self.received = signum
+
+    def restore(self):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _prepare_workdir(workdir: str) -> None:
+    try:
+        os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
+        probe = os.path.join(workdir, ".write_test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise TrainingError(
+            f"cannot write to workdir {workdir}: {e.strerror}; choose a writable --workdir"
+        ) from None
+
+
+def check_config(config) -> None:
+    """Rejects configs that cannot train, before any work starts."""
+    for field in ("steps", "batch_size"):
+        if config[field] <= 0:
+            raise ValueError(f"{field} must be positive, got {config[field]}; set --config.{field}=N with N > 0")
+    for field in ("log_every", "sample_every", "checkpoint_every", "eval_every"):
+        if config[field] < 0:
+            raise ValueError(f"{field} must be >= 0 (0 disables it), got {config[field]}")
+
+
+def train(config, workdir: str) -> GANState:
+    """Trains ``config`` in ``workdir``, resuming from its latest checkpoint.
+
+    Args:
+      config: a preset ConfigDict (see jaxgan.configs).
+      workdir: the run's folder; created if missing.
+
+    Returns:
+      The final state, as host arrays.
+
+    Raises:
+      TrainingError, data.DataError, checkpoint.CheckpointError, ValueError:
+        user-facing problems with a message that says what to do.
+    """
+    check_config(config)
+    main = jax.process_index() == 0
+    _prepare_workdir(workdir)
+    lock = WorkdirLock(workdir) if main else None
+    try:
+        return _train(config, workdir, main)
+    finally:
+        if lock:
+            lock.release()
+
+
+def _train(config, workdir: str, main: bool) -> GANState:
+    par = parallel.DataParallel(config)
+    gan = par.gan
+    logging.info(
+        "devices: %d (%d per process, %d processes), batch %d per device, %s",
+        par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,
+    )
+    train_images = data.load_images(config)
+    batches = data.Batches(
+        train_images, config.batch_size, config.seed, config.n_critic, jax.process_index(), jax.process_count()
+    )
+    logging.info("dataset %s: %d images of shape %s", config.dataset, len(train_images), train_images.shape[1:])
+
+    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+    state = gan.init(jax.random.PRNGKey(config.seed))
+    if ckpt.latest_step() is not None:
+        state, meta = ckpt.restore(state)
+        logging.info("resumed from step %d (written on %s devices)", int(state.step), meta.get("num_devices"))
+    start = int(state.step)
+    if main:
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            f.write(config.to_json(indent=2))
+    log = writers.MetricsLog(os.path.join(workdir, "metrics.jsonl"), start) if main else None
+    if start >= config.steps:
+        logging.info("already trained to step %d of %d; nothing to do", start, config.steps)
+        ckpt.close()
+        return state
+
+    fixed_key = sample_key(config)
+    last_good = ckpt.latest_step()
+    finite = jax.jit(lambda t: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(t)])))
+
+    def save(host_state, force=False):
+        nonlocal last_good
+        if not finite((host_state.g_params, host_state.d_params)):
+            raise TrainingError(_diverged_message(int(host_state.step), last_good, ckpt.directory, "the parameters"))
+        meta = {
+            "data_position": int(host_state.step) * config.n_critic,
+            "config": config.to_json(),
+            "num_devices": par.num_devices,
+        }
+        if ckpt.save(host_state, meta, force=force):
+            last_good = int(host_state.step)
+
+    placed = par.put_state(state)
+    stops = _StopSignals()
+    progress = _progress(config.steps, start, main)
+    batch_iter = batches.iterate(start)
+    t_log, wait, steps_since = time.perf_counter(), 0.0, 0
+    images_per_step = config.batch_size * config.n_critic
+    try:
+        for step in range(start, config.steps):
+            t0 = time.perf_counter()
+            batch = next(batch_iter)
+            wait += time.perf_counter() - t0
+            placed, metrics = par.train_step(placed, batch)
+            done, steps_since = step + 1, steps_since + 1
+            if progress is not None:
+                progress.update(1)
+
+            if due(done, config.log_every, config.steps):
+                values = par.get_metrics(metrics)  # the only per-interval host sync
+                if not all(map(_isfinite, values.values())):
+                    bad = sorted(k for k, v in values.items() if not _isfinite(v))
+                    raise TrainingError(_diverged_message(done, last_good, ckpt.directory, ", ".join(bad)))
+                elapsed = time.perf_counter() - t_log
+                values["steps_per_sec"] = steps_since / elapsed
+                values["images_per_sec"] = steps_since * images_per_step / elapsed
+                values["data_wait_share"] = wait / elapsed
+                t_log, wait, steps_since = time.perf_counter(), 0.0, 0
+                if main:
+                    log.write(done, values)
+                    _report(progress, done, config.steps, values)
+
+            host_state = None
+            if main and due(done, config.sample_every, config.steps):
+                host_state = par.get_state(placed)
+                samples = gan.sample(host_state, fixed_key, config.num_samples)
+                images.save_grid(samples, os.path.join(workdir, "samples", f"step_{done:07d}.png"))
+                writers.plot_losses(log.read(), os.path.join(workdir, "samples", "loss.png"))
+
+            # The end of a run and a stop signal always checkpoint, whatever the period.
+            if due(done, config.checkpoint_every, config.steps) or done == config.steps or stops.received:
+                save(host_state or par.get_state(placed), force=bool(stops.received))
+
+            if stops.received:
+                ckpt.wait()
+                name = signal.Signals(stops.received).name
+                logging.warning("%s at step %d: checkpoint written; run the same command to resume", name, done)
+                raise Interrupted(stops.received)
+    finally:
+        stops.restore()
+        if progress is not None:
+            progress.close()
+        batch_iter.close()
+        ckpt.wait()
+        ckpt.close()
+    return par.get_state(placed)
+
+
+class Interrupted(Exception):
+    """Training stopped on a signal after writing a checkpoint; ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _isfinite(v: float) -> bool:
+    return v == v and abs(v) != float("inf")
+
+
+def _diverged_message(step, last_good, directory, what) -> str:
+    where = f"step {last_good} in {directory}" if last_good is not None else "none yet"
+    return (
+        f"training diverged: {what} became NaN or Inf by step {step}; nothing past the last good "
+        f"checkpoint was saved ({where}). Lower the learning rates (--config.g_optimizer.learning_rate, "
+        "--config.d_optimizer.learning_rate) and run again"
+    )
+
+
+def _progress(total: int, start: int, main: bool):
+    if not main or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, unit="step", dynamic_ncols=True)
+
+
+def _report(progress, step: int, total: int, values: dict) -> None:
+    short = {
+        "d_loss": values["d_loss"], "g_loss": values["g_loss"],
+        "D(x)": values["d_real"], "D(G(z))": values["d_fake"], "img/s": values["images_per_sec"],
+    }
+    if progress is not None:
+        progress.set_postfix({k: f"{v:.3g}" for k, v in short.items()}, refresh=False)
+        return
+    eta = (total - step) / max(values["steps_per_sec"], 1e-9)
+    text = " ".join(f"{k} {v:.4g}" for k, v in short.items())
+    logging.info("step %d/%d %s eta %s", step, total, text, _duration(eta))
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+def read_config(workdir: str):
+    """The config a workdir was trained with (its config.json)."""
+    import ml_collections
+
+    with open(os.path.join(workdir, "config.json")) as f:
+        return ml_collections.ConfigDict(json.load(f))

@@ -1,0 +1,124 @@
+"""train.py and jaxgan.sample end to end, in subprocesses as a user runs them."""
+
+import json
+import random
+import shutil
+import signal
+import time
+
+import jax
+import numpy as np
+import pytest
+from clirun import logged_steps, restore, run, start_train, train
+from PIL import Image
+
+# The default preset, short: 40 steps, logs every 10, samples and checkpoints every 20.
+SHORT = ["--config.steps=40", "--config.log_every=10", "--config.sample_every=20",
+         "--config.checkpoint_every=20", "--config.num_samples=16"]
+METRIC_KEYS = {"step", "d_loss", "g_loss", "d_real", "d_fake", "d_accuracy", "penalty",
+               "d_grad_norm", "g_grad_norm", "images_per_sec", "steps_per_sec", "data_wait_share"}
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run") / "digits"
+    result = train(workdir, *SHORT)
+    return workdir, result
+
+
+def test_outputs(short_run):
+    workdir, result = short_run
+    entries = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in entries] == [10, 20, 30, 40]
+    for e in entries:
+        assert set(e) >= METRIC_KEYS and all(np.isfinite(v) for v in e.values())
+    assert sorted(p.name for p in (workdir / "samples").iterdir()) == ["loss.png", "step_0000020.png", "step_0000040.png"]
+    assert Image.open(workdir / "samples" / "step_0000040.png").size[0] >= 256
+    config = json.loads((workdir / "config.json").read_text())
+    assert config["name"] == "digits" and config["steps"] == 40
+    assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir()) == [20, 40]
+    assert "devices: 1" in result.stderr and "step 40/40" in result.stderr  # plain log lines off a terminal
+    assert "atomicity.py" not in result.stderr  # library INFO noise is filtered
+
+
+def test_same_command_resumes(short_run, tmp_path):
+    workdir, _ = short_run
+    copy = tmp_path / "resumed"
+    shutil.copytree(workdir, copy)
+    result = train(copy, *SHORT[1:], "--config.steps=60")
+    assert "resumed from step 40" in result.stderr
+    assert logged_steps(copy) == [10, 20, 30, 40, 50, 60]
+    assert int(restore(copy).step) == 60
+
+
+@pytest.mark.parametrize("suffix", [".png", ".npz"])
+def test_sample_restores_the_generator_alone(short_run, tmp_path, suffix):
+    workdir, _ = short_run
+    g_only = tmp_path / "g_only"
+    shutil.copytree(workdir, g_only)
+    for step_dir in (g_only / "checkpoints").iterdir():
+        shutil.rmtree(step_dir / "train")  # no D, no optimizer state
+    out = tmp_path / f"s{suffix}"
+    result = run(["-m", "jaxgan.sample", f"--workdir={g_only}", "--num=12", "--seed=3", f"--out={out}"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    if suffix == ".npz":
+        x = np.load(out)["images"]
+        assert x.shape == (12, 8, 8, 1) and x.dtype == np.uint8 and x.std() > 10
+    else:
+        assert Image.open(out).size[0] >= 256
+
+
+def test_sample_without_checkpoint_is_one_line(tmp_path):
+    result = run(["-m", "jaxgan.sample", f"--workdir={tmp_path}", "--out=x.png"])
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [f"jaxgan: error: no checkpoints in {tmp_path}; train there first or give the right --workdir"]
+
+
+LONG = ["--config.steps=300", "--config.log_every=5", "--config.checkpoint_every=25", "--config.sample_every=0"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("reference")
+    train(workdir, *LONG)
+    return restore(workdir)
+
+
+def assert_same_state(a, b):
+    assert int(a.step) == int(b.step)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_array_equal(x, y)
+
+
+def wait_for_step(proc, workdir, step, timeout=120):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            return False
+        if any(s >= step for s in logged_steps(workdir)):
+            return True
+        time.sleep(0.005)
+    raise TimeoutError(f"no step {step} within {timeout}s")
+
+
+def test_sigkill_then_resume_equals_uninterrupted(reference, tmp_path):
+    target = random.Random().randrange(10, 290)
+    proc = start_train(tmp_path, *LONG)
+    wait_for_step(proc, tmp_path, target)
+    proc.kill()
+    proc.wait()
+    train(tmp_path, *LONG)
+    assert_same_state(restore(tmp_path), reference)
+
+
+def test_sigterm_writes_a_checkpoint_of_the_current_step(tmp_path):
+    proc = start_train(tmp_path, "--config.steps=1000000", "--config.log_every=5", "--config.checkpoint_every=0",
+                       "--config.sample_every=0")
+    assert wait_for_step(proc, tmp_path, 50)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+    stopped = int(restore(tmp_path).step)
+    assert stopped >= 50 and f"SIGTERM at step {stopped}" in stderr
+    train(tmp_path, f"--config.steps={stopped + 10}", "--config.log_every=5", "--config.checkpoint_every=0")
+    assert int(restore(tmp_path).step) == stopped + 10
