@@ -94,7 +94,7 @@ def load_images(config, split: str = "train", with_labels: bool = False):
         if with_labels:
             raise DataError(f"{name!r} has no labels; use a labelled dataset such as digits")
         return _load_folder(name[len("folder:"):], shape)
-    source = _tfds_source(name, data_dir(config), split)
+    source = _tfds_source(config, split)
     images, labels = [], []
     chunk = 4096
     for start in range(0, len(source), chunk):
@@ -105,13 +105,22 @@ def load_images(config, split: str = "train", with_labels: bool = False):
     return (images, np.asarray(labels, np.int32)) if with_labels else images
 
 
-def _tfds_source(name: str, root: str, split: str):
+def prepare(config) -> None:
+    """Builds or downloads the dataset into the tfds data_dir if it is not there yet."""
+    name, root = config.dataset, data_dir(config)
+    if name.startswith("folder:"):
+        return
     if name == "digits":
         builder = Digits(data_dir=root, file_format="array_record")
         if not builder.is_prepared():
             builder.download_and_prepare()
     else:
         _prepare_tfds(name, root)
+
+
+def _tfds_source(config, split: str):
+    prepare(config)
+    name, root = config.dataset, data_dir(config)
     try:
         return tfds.data_source(name, split=split, data_dir=root)
     except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as e:

@@ -23,6 +23,7 @@ import time
 import jax
 import jax.numpy as jnp
 from absl import logging
+from jax.experimental import multihost_utils
 
 from jaxgan import checkpoint, data, images, parallel, writers
 from jaxgan.state import GANState
@@ -97,7 +98,7 @@ class _StopSignals:
 def _prepare_workdir(workdir: str) -> None:
     try:
         os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-        probe = os.path.join(workdir, ".write_test")
+        probe = os.path.join(workdir, f".write_test.{os.getpid()}")
         with open(probe, "w") as f:
             f.write("ok")
         os.remove(probe)
@@ -149,6 +150,11 @@ def _train(config, workdir: str, main: bool) -> GANState:
         "devices: %d (%d per process, %d processes), batch %d per device, %s",
         par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,
     )
+    if jax.process_count() > 1:
+        # One process prepares the dataset; the others would race it on the same files.
+        if main:
+            data.prepare(config)
+        multihost_utils.sync_global_devices("jaxgan: dataset prepared")
     train_images = data.load_images(config)
     batches = data.Batches(
         train_images, config.batch_size, config.seed, config.n_critic, jax.process_index(), jax.process_count()

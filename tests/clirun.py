@@ -14,18 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
+FOUR_DEVICES = {**ENV, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+
+
 def train_cmd(workdir, *flags):
     return [sys.executable, str(ROOT / "train.py"), f"--workdir={workdir}", *flags]
 
 
-def run(cmd, timeout=300):
+def run(cmd, timeout=300, env=ENV):
     if cmd[0] == "-m":
         cmd = [sys.executable, *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 
-def train(workdir, *flags, timeout=300):
-    result = run(train_cmd(workdir, *flags), timeout)
+def train(workdir, *flags, timeout=300, env=ENV):
+    result = run(train_cmd(workdir, *flags), timeout, env)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
