@@ -11,8 +11,12 @@ written, so a crash during a save leaves the previous checkpoint in use.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
+import tempfile
+import time
 from typing import Any
 
 import jax
@@ -60,6 +64,12 @@ class Checkpointer:
             options=ocp.CheckpointManagerOptions(
                 max_to_keep=max_to_keep, enable_async_checkpointing=async_save, create=True
             ),
+            # Registered up front so that item metadata (shapes) can be read before a restore.
+            item_handlers={
+                "generator": ocp.StandardCheckpointHandler(),
+                "train": ocp.StandardCheckpointHandler(),
+                "meta": ocp.JsonCheckpointHandler(),
+            },
         )
 
     def latest_step(self) -> int | None:
@@ -81,14 +91,21 @@ class Checkpointer:
             force=force,
         )
 
-    def restore(self, template: GANState, step: int | None = None) -> tuple[GANState, dict]:
+    def restore(self, template: GANState, step: int | None = None, config=None) -> tuple[GANState, dict]:
         """Restores the state at ``step`` (default: latest) into the shapes of ``template``.
+
+        Args:
+          template: a state (or its ``jax.eval_shape``) of the model to restore into.
+          step: the checkpoint; default the latest.
+          config: the current config; named differences with the saved one make
+            a shape mismatch easier to fix.
 
         Raises:
           CheckpointError: no checkpoint, a corrupt one, or one of another model.
         """
         step = self._step(step)
         generator, train = _split(template)
+        self._check_shapes(step, config, generator=generator, train=train)
         restored = self._restore(step, generator=generator, train=train)
         g, t = restored["generator"], restored["train"]
         state = template.replace(
@@ -118,19 +135,34 @@ class Checkpointer:
             raise CheckpointError(f"no checkpoint of step {step} in {self.directory}; there are steps {steps}")
         return step
 
+    def _check_shapes(self, step: int, config, **items) -> None:
+        try:
+            metadata = self.manager.item_metadata(step)
+        except Exception:  # noqa: BLE001 - a damaged checkpoint is reported by the restore
+            return
+        for name, template in items.items():
+            saved = _shapes(metadata[name])
+            wanted = _shapes(template)
+            for path in sorted(saved.keys() | wanted.keys()):
+                if saved.get(path) != wanted.get(path):
+                    have = saved.get(path, "no such parameter")
+                    want = wanted.get(path, "no such parameter")
+                    changed = _config_diff(self.meta(step), config) if config is not None else ""
+                    raise CheckpointError(
+                        f"checkpoint {self.directory}/{step} does not fit this model: {name}/{path} is {have} "
+                        f"in the checkpoint but {want} here{changed}; train with the config it was written "
+                        "with, or use another --workdir"
+                    )
+
     def _restore(self, step: int, **items) -> dict:
         args = {name: ocp.args.StandardRestore(_abstract(tree)) for name, tree in items.items()}
         args["meta"] = ocp.args.JsonRestore()
         try:
-            return self.manager.restore(step, args=ocp.args.Composite(**args))
-        except (ValueError, KeyError, TypeError) as e:
+            with _stderr_of_failures_dropped():
+                return self.manager.restore(step, args=ocp.args.Composite(**args))
+        except Exception as e:  # noqa: BLE001 - shapes were checked; Orbax and TensorStore raise many kinds on damaged files
             raise CheckpointError(
-                f"checkpoint {self.directory}/{step} does not fit this model ({_first_line(e)}); "
-                "train with the config it was written with, or use another --workdir"
-            ) from None
-        except Exception as e:  # Orbax and TensorStore raise many kinds on damaged files.
-            raise CheckpointError(
-                f"checkpoint {self.directory}/{step} cannot be read ({type(e).__name__}: {_first_line(e)}); "
+                f"checkpoint {self.directory}/{step} cannot be read ({type(e).__name__}: {first_line(e)}); "
                 "it may be damaged: move that step's folder away to resume from the previous one"
             ) from None
 
@@ -142,9 +174,72 @@ class Checkpointer:
         self.manager.close()
 
 
-def _first_line(e: Exception) -> str:
+@contextlib.contextmanager
+def _stderr_of_failures_dropped():
+    """Drops what other threads print to stderr while a restore fails.
+
+    When TensorStore fails to read a damaged file, its asyncio callbacks print
+    'Event loop is closed' tracebacks from other threads; the user gets one
+    line from the CheckpointError instead. A successful restore's output is
+    passed on.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as buffer:
+        os.dup2(buffer.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            if failed:
+                time.sleep(0.5)  # let the stray callbacks run into the buffer
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not failed:
+                buffer.seek(0)
+                os.write(2, buffer.read())
+
+
+def first_line(e: Exception) -> str:
+    """The first line of an exception's message, at most 300 characters."""
     text = str(e).strip()
     return text.splitlines()[0][:300] if text else type(e).__name__
+
+
+def _shapes(tree) -> dict[str, tuple]:
+    """Leaf shapes by path 'a/b/0/c'; Orbax's metadata spells namedtuple fields as dict keys."""
+    flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+
+    def name(k):
+        for attr in ("key", "name", "idx"):
+            if hasattr(k, attr):
+                return str(getattr(k, attr))
+        return str(k)
+
+    return {"/".join(map(name, path)): tuple(leaf.shape) for path, leaf in flat if hasattr(leaf, "shape")}
+
+
+# Fields that may change between a run and its resume without touching the model.
+_RUN_FIELDS = {"steps", "log_every", "sample_every", "checkpoint_every", "eval_every", "max_to_keep", "num_devices",
+               "parallelism", "num_samples", "data_dir"}
+
+
+def _config_diff(meta: dict, config) -> str:
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[prefix + k] = list(v) if isinstance(v, (list, tuple)) else v
+        return out
+
+    old, new = flat(json.loads(meta["config"])), flat(json.loads(config.to_json()))
+    changed = [f"{k}: {old.get(k)} -> {new.get(k)}" for k in sorted(old.keys() | new.keys())
+               if old.get(k) != new.get(k) and k not in _RUN_FIELDS]
+    return f" (config changed: {'; '.join(changed)})" if changed else ""
 
 
 def config_from_meta(meta: dict) -> ml_collections.ConfigDict:

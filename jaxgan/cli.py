@@ -23,12 +23,6 @@ from jaxgan.console import fail, quiet_libraries, setup_jax
 setup_jax()
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file(
-    "config", configs.path(configs.DEFAULT),
-    f"A preset name ({', '.join(configs.names())}) or a config file path. "
-    "Override fields with --config.FIELD=VALUE.",
-    lock_config=True,
-)
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, samples and logs; default runs/<preset name>.")
 flags.DEFINE_bool(
     "distributed", False,
@@ -59,15 +53,30 @@ def resolve_preset_names(argv: list[str]) -> list[str]:
     return out
 
 
+def define_config_flag() -> None:
+    """Defines --config; ml_collections reads the --config.FIELD overrides from sys.argv here."""
+    config_flags.DEFINE_config_file(
+        "config", configs.path(configs.DEFAULT),
+        f"A preset name ({', '.join(configs.names())}) or a config file path. "
+        "Override fields with --config.FIELD=VALUE.",
+        lock_config=True,
+    )
+
+
 def parse_flags(argv: list[str]) -> list[str]:
     """absl's parsing with a one-line error instead of usage text."""
     try:
-        rest = FLAGS(resolve_preset_names(argv))
+        define_config_flag()
+        if any(arg in ("-h", "--help", "--helpshort") for arg in argv[1:]):
+            # absl's --help lists the main module's flags only, and train.py defines none.
+            print(__doc__.strip() + "\n\n" + FLAGS.module_help(__name__))
+            sys.exit(0)
+        rest = FLAGS(argv)
         FLAGS.config  # noqa: B018 - loads the config file and applies overrides now
     except flags.Error as e:
         fail(f"{e}; see --help")
     except (KeyError, AttributeError, TypeError, ValueError) as e:
-        fail(f"bad --config or --config.FIELD override: {e}; see --help")
+        fail(f"bad --config or --config.FIELD override ({e}): use a preset name or file, and fields the config has; see --help")
     if len(rest) > 1:
         fail(f"unexpected arguments {rest[1:]}; flags look like --workdir=DIR")
     return rest
@@ -108,4 +117,5 @@ def main(argv) -> None:
 
 def run() -> None:
     """Console-script entry point (jaxgan-train)."""
+    sys.argv = resolve_preset_names(sys.argv)
     app.run(main, flags_parser=parse_flags)

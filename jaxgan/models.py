@@ -61,6 +61,25 @@ def _norm(kind: str, train: bool, momentum: float, axis_name: str | None):
     raise ValueError(f"unknown norm {kind!r}; choose 'batch', 'layer' or 'none'")
 
 
+def conv2x2(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """A stride-1 'valid' 2x2 convolution as one matrix multiply over four shifted views.
+
+    Args:
+      x: (B, H, W, C).
+      kernel: (2, 2, C, F).
+
+    Returns:
+      (B, H - 1, W - 1, F). Its derivatives of every order are matrix
+      multiplies and slices, which XLA:CPU runs far faster than its
+      convolution derivatives (measured on 2 CPU cores, batch 128: the
+      gradient penalty's double backward of the 28x28 DCGAN critic went from
+      1.46 s to 0.12 s, the generator update from 1.5 s to 0.19 s).
+    """
+    _, h, w, c = x.shape
+    patches = jnp.concatenate([x[:, a : a + h - 1, b : b + w - 1] for a in (0, 1) for b in (0, 1)], axis=-1)
+    return patches @ kernel.reshape(4 * c, -1).astype(x.dtype)
+
+
 class UpConv(nn.Module):
     """A 2x upsampling transposed convolution, kernel 4, stride 2, padding 1.
 
@@ -90,18 +109,48 @@ class UpConv(nn.Module):
         taps = jnp.array([[3, 1], [2, 0]])
         k = kernel[taps][:, :, taps]  # (rh, th, rw, tw, cin, cout)
         k = k.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * self.features)
-        y = jax.lax.conv_general_dilated(
-            x,
-            k.astype(x.dtype),
-            window_strides=(1, 1),
-            padding=((1, 1), (1, 1)),
-            dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        ).reshape(b, h + 1, w + 1, 2, 2, self.features)
+        x = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        y = conv2x2(x, k).reshape(b, h + 1, w + 1, 2, 2, self.features)
         rows = [
             jnp.stack([y[:, rh : rh + h, rw : rw + w, rh, rw] for rw in (0, 1)], axis=3)
             for rh in (0, 1)
         ]
         y = jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, self.features)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+        return y
+
+
+class DownConv(nn.Module):
+    """A 2x downsampling convolution, kernel 4, stride 2, padding 1.
+
+    Computes exactly ``Conv(k=4, s=2, p=1)`` with the kernel stored as
+    (4, 4, C_in, C_out), but as a space-to-depth rearrangement of the padded
+    input followed by a stride-1 2x2 convolution (``conv2x2``), so every
+    derivative of it, the double backward of a gradient penalty included, is
+    a matrix multiply or a slice. XLA:CPU computes the derivatives of the
+    strided form many times slower.
+
+    Attributes:
+      features: output channels.
+      use_bias: add a learned bias per channel.
+    """
+
+    features: int
+    use_bias: bool = True
+    kernel_init: Any = dcgan_init
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Maps (B, H, W, C_in) with even H, W to (B, H/2, W/2, features)."""
+        b, h, w, cin = x.shape
+        kernel = self.param("kernel", self.kernel_init, (4, 4, cin, self.features))
+        hs, ws = (h + 2) // 2, (w + 2) // 2
+        x = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        # Padded row 2i + a*2 + p goes to block row i + a, phase p.
+        x = x.reshape(b, hs, 2, ws, 2, cin).transpose(0, 1, 3, 2, 4, 5).reshape(b, hs, ws, 4 * cin)
+        k = kernel.reshape(2, 2, 2, 2, cin, self.features).transpose(0, 2, 1, 3, 4, 5)
+        y = conv2x2(x, k.reshape(2, 2, 4 * cin, self.features))
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,))
         return y
@@ -229,7 +278,7 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """DCGAN discriminator: stride-2 4x4 convolutions doubling the channels.
+    """DCGAN discriminator: stride-2 4x4 convolutions (``DownConv``) doubling the channels.
 
     No normalisation on the first layer, LeakyReLU(0.2) throughout, down to a
     base x base map, then a linear logit (the final base x base valid
@@ -253,14 +302,7 @@ class DCGANDiscriminator(nn.Module):
         _, n = dcgan_plan(x.shape[1])
         ch = self.width
         for i in range(n):
-            x = nn.Conv(
-                ch,
-                (4, 4),
-                strides=(2, 2),
-                padding=((1, 1), (1, 1)),
-                use_bias=i == 0 or self.norm != "batch",
-                kernel_init=dcgan_init,
-            )(x)
+            x = DownConv(ch, use_bias=i == 0 or self.norm != "batch")(x)
             if i > 0:
                 x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
             x = nn.leaky_relu(x, 0.2)

@@ -13,8 +13,8 @@ the batch of step t depends only on (seed, t).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
-import json
 import os
 import signal
 import sys
@@ -162,9 +162,20 @@ def _train(config, workdir: str, main: bool) -> GANState:
     logging.info("dataset %s: %d images of shape %s", config.dataset, len(train_images), train_images.shape[1:])
 
     ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+    try:
+        return _loop(config, workdir, main, par, batches, ckpt)
+    finally:
+        try:
+            ckpt.close()  # also on errors: Orbax's threads must not outlive the exit
+        except Exception:  # noqa: BLE001 - a failed save was already reported
+            pass
+
+
+def _loop(config, workdir, main, par, batches, ckpt) -> GANState:
+    gan = par.gan
     state = gan.init(jax.random.PRNGKey(config.seed))
     if ckpt.latest_step() is not None:
-        state, meta = ckpt.restore(state)
+        state, meta = ckpt.restore(state, config=config)
         logging.info("resumed from step %d (written on %s devices)", int(state.step), meta.get("num_devices"))
     start = int(state.step)
     if main:
@@ -173,24 +184,18 @@ def _train(config, workdir: str, main: bool) -> GANState:
     log = writers.MetricsLog(os.path.join(workdir, "metrics.jsonl"), start) if main else None
     if start >= config.steps:
         logging.info("already trained to step %d of %d; nothing to do", start, config.steps)
-        ckpt.close()
         return state
 
     fixed_key = sample_key(config)
-    last_good = ckpt.latest_step()
     finite = jax.jit(lambda t: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(t)])))
 
     def save(host_state, force=False):
-        nonlocal last_good
+        step = int(host_state.step)
         if not finite((host_state.g_params, host_state.d_params)):
-            raise TrainingError(_diverged_message(int(host_state.step), last_good, ckpt.directory, "the parameters"))
-        meta = {
-            "data_position": int(host_state.step) * config.n_critic,
-            "config": config.to_json(),
-            "num_devices": par.num_devices,
-        }
-        if ckpt.save(host_state, meta, force=force):
-            last_good = int(host_state.step)
+            raise TrainingError(_diverged_message(step, ckpt, "the parameters"))
+        meta = {"data_position": step * config.n_critic, "config": config.to_json(), "num_devices": par.num_devices}
+        with _save_errors(ckpt, step):
+            ckpt.save(host_state, meta, force=force)
 
     placed = par.put_state(state)
     stops = _StopSignals()
@@ -212,7 +217,7 @@ def _train(config, workdir: str, main: bool) -> GANState:
                 values = par.get_metrics(metrics)  # the only per-interval host sync
                 if not all(map(_isfinite, values.values())):
                     bad = sorted(k for k, v in values.items() if not _isfinite(v))
-                    raise TrainingError(_diverged_message(done, last_good, ckpt.directory, ", ".join(bad)))
+                    raise TrainingError(_diverged_message(done, ckpt, ", ".join(bad)))
                 elapsed = time.perf_counter() - t_log
                 values["steps_per_sec"] = steps_since / elapsed
                 values["images_per_sec"] = steps_since * images_per_step / elapsed
@@ -234,18 +239,38 @@ def _train(config, workdir: str, main: bool) -> GANState:
                 save(host_state or par.get_state(placed), force=bool(stops.received))
 
             if stops.received:
-                ckpt.wait()
+                with _save_errors(ckpt, done):
+                    ckpt.wait()
                 name = signal.Signals(stops.received).name
                 logging.warning("%s at step %d: checkpoint written; run the same command to resume", name, done)
                 raise Interrupted(stops.received)
+        with _save_errors(ckpt, config.steps):
+            ckpt.wait()
     finally:
         stops.restore()
         if progress is not None:
             progress.close()
         batch_iter.close()
-        ckpt.wait()
-        ckpt.close()
     return par.get_state(placed)
+
+
+@contextlib.contextmanager
+def _save_errors(ckpt: checkpoint.Checkpointer, step: int):
+    """Turns a failed (possibly asynchronous) save into one message naming the last good checkpoint."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - OSError, or Orbax/TensorStore wrapping one
+        try:
+            ckpt.manager.wait_until_finished()
+        except Exception:  # noqa: BLE001
+            pass
+        last = ckpt.latest_step()
+        where = f"step {last} in {ckpt.directory}" if last is not None else "none yet"
+        raise TrainingError(
+            f"saving the checkpoint of step {step} failed ({type(e).__name__}: {checkpoint.first_line(e)}); "
+            f"the last good checkpoint is {where}. Free disk space or fix the workdir, then run the same "
+            "command to resume"
+        ) from None
 
 
 class Interrupted(Exception):
@@ -260,8 +285,9 @@ def _isfinite(v: float) -> bool:
     return v == v and abs(v) != float("inf")
 
 
-def _diverged_message(step, last_good, directory, what) -> str:
-    where = f"step {last_good} in {directory}" if last_good is not None else "none yet"
+def _diverged_message(step, ckpt, what) -> str:
+    last = ckpt.latest_step()
+    where = f"step {last} in {ckpt.directory}" if last is not None else "none yet"
     return (
         f"training diverged: {what} became NaN or Inf by step {step}; nothing past the last good "
         f"checkpoint was saved ({where}). Lower the learning rates (--config.g_optimizer.learning_rate, "
@@ -294,11 +320,3 @@ def _duration(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
-def read_config(workdir: str):
-    """The config a workdir was trained with (its config.json)."""
-    import ml_collections
-
-    with open(os.path.join(workdir, "config.json")) as f:
-        return ml_collections.ConfigDict(json.load(f))

@@ -1,15 +1,14 @@
 """train.py and jaxgan.sample end to end, in subprocesses as a user runs them."""
 
 import json
-import random
 import shutil
 import signal
-import time
+import sys
 
-import jax
 import numpy as np
 import pytest
 from clirun import logged_steps, restore, run, start_train, train
+from conftest import wait_for_step
 from PIL import Image
 
 # The default preset, short: 40 steps, logs every 10, samples and checkpoints every 20.
@@ -74,43 +73,6 @@ def test_sample_without_checkpoint_is_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [f"jaxgan: error: no checkpoints in {tmp_path}; train there first or give the right --workdir"]
 
 
-LONG = ["--config.steps=300", "--config.log_every=5", "--config.checkpoint_every=25", "--config.sample_every=0"]
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("reference")
-    train(workdir, *LONG)
-    return restore(workdir)
-
-
-def assert_same_state(a, b):
-    assert int(a.step) == int(b.step)
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
-        np.testing.assert_array_equal(x, y)
-
-
-def wait_for_step(proc, workdir, step, timeout=120):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if proc.poll() is not None:
-            return False
-        if any(s >= step for s in logged_steps(workdir)):
-            return True
-        time.sleep(0.005)
-    raise TimeoutError(f"no step {step} within {timeout}s")
-
-
-def test_sigkill_then_resume_equals_uninterrupted(reference, tmp_path):
-    target = random.Random().randrange(10, 290)
-    proc = start_train(tmp_path, *LONG)
-    wait_for_step(proc, tmp_path, target)
-    proc.kill()
-    proc.wait()
-    train(tmp_path, *LONG)
-    assert_same_state(restore(tmp_path), reference)
-
-
 def test_sigterm_writes_a_checkpoint_of_the_current_step(tmp_path):
     proc = start_train(tmp_path, "--config.steps=1000000", "--config.log_every=5", "--config.checkpoint_every=0",
                        "--config.sample_every=0")
@@ -122,3 +84,10 @@ def test_sigterm_writes_a_checkpoint_of_the_current_step(tmp_path):
     assert stopped >= 50 and f"SIGTERM at step {stopped}" in stderr
     train(tmp_path, f"--config.steps={stopped + 10}", "--config.log_every=5", "--config.checkpoint_every=0")
     assert int(restore(tmp_path).step) == stopped + 10
+
+
+def test_help_lists_the_flags():
+    result = run([sys.executable, "train.py", "--help"])
+    assert result.returncode == 0
+    for flag in ("--config:", "--workdir:", "--distributed", "--coordinator_address", "--process_id"):
+        assert flag in result.stdout

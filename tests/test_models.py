@@ -54,6 +54,24 @@ def test_upconv_gradients_equal_transposed_convolution(upconv):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+def strided_conv_xla(x, w):
+    return jax.lax.conv_general_dilated(x, w, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def test_downconv_equals_strided_convolution_with_gradients():
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 10, 3))
+    layer = models.DownConv(4, use_bias=False)
+    w = layer.init(jax.random.PRNGKey(1), x)["params"]["kernel"] * 50
+    y = layer.apply({"params": {"kernel": w}}, x)
+    assert y.shape == (2, 3, 5, 4)
+    np.testing.assert_allclose(y, strided_conv_xla(x, w), rtol=1e-5, atol=1e-5)
+    t = jax.random.normal(jax.random.PRNGKey(2), y.shape)
+    fast = jax.grad(lambda w, x: jnp.sum(layer.apply({"params": {"kernel": w}}, x) * t), (0, 1))(w, x)
+    plain = jax.grad(lambda w, x: jnp.sum(strided_conv_xla(x, w) * t), (0, 1))(w, x)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
 def test_dcgan_shapes(shape):
     g = models.DCGANGenerator(image_shape=shape, width=4)

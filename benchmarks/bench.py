@@ -1,0 +1,305 @@
+"""jaxgan's train step against the same GAN in PyTorch, and against the machine's matmul peak.
+
+    pip install -e '.[bench]'
+    python benchmarks/bench.py                      # writes benchmarks/results/<platform>.{json,md}
+    python benchmarks/bench.py --tiny --out=/tmp/b  # seconds-long smoke run (used by the tests)
+
+For each preset: compile time, median seconds per train step (n_critic D
+updates + one G update) over repeats of several steps after warm-up, images/s
+(real images read per second), XLA's FLOPs per step, achieved FLOP/s as a
+share of the measured matmul peak, XLA's buffer memory, and the PyTorch eager
+time of the same models, optimizer and batch with the same thread count. Data
+is synthetic, already on the device. The end-to-end line runs train.py on the
+digits preset (data loading, logging, sampling and checkpointing on) and
+compares its images/s with the pure step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+jax.config.update("jax_threefry_partitionable", False)
+
+from jaxgan import configs, parallel  # noqa: E402
+
+# (preset, batch on CPU, batch on GPU)
+CASES = [
+    ("fmnist_fc", 128, 128),
+    ("keras_gan_mnist", 32, 32),
+    ("wgan_gp_fmnist", 128, 128),
+    ("fmnist_dcgan", 64, 64),
+    ("celeba_dcgan", 16, 128),
+]
+
+
+def timed(fn, repeats: int, inner: int, budget_s: float = 1.0) -> float:
+    """Median over ``repeats`` of the mean seconds per call over up to ``inner`` calls.
+
+    ``inner`` shrinks so that one repeat takes about ``budget_s`` for slow steps.
+    """
+    t0 = time.perf_counter()
+    fn()
+    fn.sync()
+    inner = max(1, min(inner, int(budget_s / (time.perf_counter() - t0))))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        fn.sync()
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def matmul_peak(n: int = 2048) -> dict:
+    """Measured f32 matmul FLOP/s of JAX and PyTorch on this machine."""
+    import torch
+
+    a = jnp.ones((n, n), jnp.float32)
+    mm = jax.jit(lambda a: a @ a)
+    mm(a).block_until_ready()
+
+    class J:
+        def __call__(self):
+            self.out = mm(a)
+
+        def sync(self):
+            self.out.block_until_ready()
+
+    t = torch.ones(n, n)
+
+    class T:
+        def __call__(self):
+            torch.mm(t, t)
+
+        def sync(self):
+            pass
+
+    flops = 2 * n**3
+    jax_peak = flops / timed(J(), 5, 3)
+    torch_peak = flops / timed(T(), 5, 3)
+    return {"n": n, "jax_flops_per_s": jax_peak, "torch_flops_per_s": torch_peak, "peak_flops_per_s": max(jax_peak, torch_peak)}
+
+
+def _cost(compiled) -> float:
+    cost = compiled.cost_analysis()
+    if isinstance(cost, list):
+        cost = cost[0]
+    return float(cost.get("flops", 0.0))
+
+
+def bench_jax(config, repeats: int, inner: int) -> dict:
+    config.num_devices = 1
+    par = parallel.DataParallel(config)
+    gan = par.gan
+    b = config.batch_size
+    shape = (config.n_critic, b) if config.n_critic > 1 else (b,)
+    batch = jax.device_put(np.random.default_rng(0).integers(0, 256, (*shape, *config.image_shape), np.uint8))
+    host = gan.init(jax.random.PRNGKey(0))
+    real = jnp.zeros((b, *config.image_shape))
+    key = jax.random.PRNGKey(1)
+    # The scan over critic updates is counted once by XLA: add the updates up by hand.
+    flops = config.n_critic * _cost(gan.d_step.lower(host, real, key).compile()) + _cost(
+        gan.g_step.lower(host, key, b).compile()
+    )
+    state = par.put_state(jax.tree.map(jnp.copy, host))
+    t0 = time.perf_counter()
+    compiled = par._step.lower(state, batch).compile()
+    compile_s = time.perf_counter() - t0
+    mem = compiled.memory_analysis()
+    peak_bytes = None
+    if mem is not None:
+        peak_bytes = mem.argument_size_in_bytes + mem.output_size_in_bytes + mem.temp_size_in_bytes - mem.alias_size_in_bytes
+
+    class Step:
+        state = None
+
+        def __call__(self):
+            self.state, self.metrics = compiled(self.state, batch)
+
+        def sync(self):
+            jax.block_until_ready(self.state)
+
+    step = Step()
+    step.state = state
+    for _ in range(3):
+        step()
+    step.sync()
+    seconds = timed(step, repeats, inner)
+    device = jax.devices()[0]
+    stats = device.memory_stats() or {}
+    if "peak_bytes_in_use" in stats:
+        peak_bytes = stats["peak_bytes_in_use"]
+    return {"seconds_per_step": seconds, "compile_s": compile_s, "flops_per_step": flops, "peak_bytes": peak_bytes}
+
+
+def bench_torch(config, repeats: int, inner: int) -> dict:
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from torch_gan import TorchGAN
+
+    torch.manual_seed(0)
+    gan = TorchGAN(config)
+    h, w, c = config.image_shape
+    reals = [torch.rand(config.batch_size, c, h, w) * 2 - 1 for _ in range(config.n_critic)]
+
+    class Step:
+        def __call__(self):
+            gan.train_step(reals)
+
+        def sync(self):
+            pass
+
+    step = Step()
+    for _ in range(3):
+        step()
+    return {"seconds_per_step": timed(step, repeats, inner)}
+
+
+def shrink(config):
+    """A tiny version of a preset, for the smoke run."""
+    config.generator.features = tuple(max(8, f // 32) for f in config.generator.features)
+    config.discriminator.features = tuple(max(8, f // 32) for f in config.discriminator.features)
+    config.generator.width = config.discriminator.width = 4
+    config.batch_size = 4
+    return config
+
+
+def end_to_end(tiny: bool, pure_images_per_s: float) -> dict:
+    steps = 40 if tiny else 6000
+    with tempfile.TemporaryDirectory() as workdir:
+        cmd = [sys.executable, str(ROOT / "train.py"), f"--workdir={workdir}", f"--config.steps={steps}"]
+        if tiny:
+            cmd += ["--config.log_every=10", "--config.sample_every=20", "--config.checkpoint_every=20"]
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        entries = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
+    # The first interval holds the compile; the rest hold logging, sampling and checkpointing.
+    rest, prev = [], entries[0]["step"]
+    for e in entries[1:]:
+        rest.append((e["step"] - prev, (e["step"] - prev) / e["steps_per_sec"]))
+        prev = e["step"]
+    config = configs.get("digits")
+    images = sum(s for s, _ in rest) * config.batch_size
+    e2e = images / sum(t for _, t in rest)
+    return {"preset": "digits", "steps": steps, "train_py_images_per_s": e2e, "pure_step_images_per_s": pure_images_per_s,
+            "ratio": e2e / pure_images_per_s}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny models and few steps: a smoke test")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--presets", default=",".join(c[0] for c in CASES))
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--inner", type=int, default=10)
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args()
+    repeats, inner = (2, 2) if args.tiny else (args.repeats, args.inner)
+    gpu = jax.devices()[0].platform == "gpu"
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install -e '.[bench]'): JAX lines only", file=sys.stderr)
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count())
+    run_torch = torch is not None and not args.no_torch and not gpu
+
+    machine = {
+        "platform": jax.devices()[0].platform,
+        "device": jax.devices()[0].device_kind,
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "jax": jax.__version__,
+        "torch": getattr(torch, "__version__", None),
+    }
+    peak = matmul_peak(256 if args.tiny else 2048) if torch is not None else None
+    rows = []
+    for name, cpu_batch, gpu_batch in CASES:
+        if name not in args.presets.split(","):
+            continue
+        config = configs.get(name)
+        config.batch_size = gpu_batch if gpu else cpu_batch
+        if args.tiny:
+            shrink(config)
+        row = {"preset": name, "batch_size": config.batch_size, "n_critic": config.n_critic}
+        row.update(bench_jax(config, repeats, inner))
+        row["images_per_s"] = config.batch_size * config.n_critic / row["seconds_per_step"]
+        row["flops_per_s"] = row["flops_per_step"] / row["seconds_per_step"]
+        if peak:
+            row["share_of_peak"] = row["flops_per_s"] / peak["peak_flops_per_s"]
+        if run_torch:
+            row["torch_seconds_per_step"] = bench_torch(config, repeats, inner)["seconds_per_step"]
+            row["speedup_vs_torch"] = row["torch_seconds_per_step"] / row["seconds_per_step"]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    digits = configs.get("digits")
+    pure = bench_jax(digits, repeats, inner)
+    e2e = end_to_end(args.tiny, digits.batch_size / pure["seconds_per_step"])
+    result = {"machine": machine, "matmul_peak": peak, "rows": rows, "end_to_end": e2e, "tiny": args.tiny,
+              "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])}
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, machine["platform"] + ("-tiny" if args.tiny else ""))
+    with open(stem + ".json", "w") as f:
+        json.dump(result, f, indent=2)
+    with open(stem + ".md", "w") as f:
+        f.write(markdown(result))
+    print(markdown(result))
+
+
+def markdown(result: dict) -> str:
+    m, peak = result["machine"], result["matmul_peak"]
+    lines = [
+        f"Machine: {m['device']} ({m['cores']} cores), JAX {m['jax']}, PyTorch {m['torch']}. "
+        f"Command: `{result['command']}`.",
+        "",
+    ]
+    if peak:
+        lines += [
+            f"Measured f32 matmul peak ({peak['n']}x{peak['n']}): JAX {peak['jax_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+            f"PyTorch {peak['torch_flops_per_s'] / 1e9:.1f} GFLOP/s.",
+            "",
+        ]
+    lines += [
+        "| preset | batch | n_critic | jaxgan ms/step | PyTorch ms/step | speed-up | images/s | GFLOP/step | share of peak | compile s | XLA buffers MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in result["rows"]:
+        torch_ms = f"{r['torch_seconds_per_step'] * 1e3:.2f}" if "torch_seconds_per_step" in r else "-"
+        speedup = f"{r['speedup_vs_torch']:.2f}x" if "speedup_vs_torch" in r else "-"
+        share = f"{r['share_of_peak']:.0%}" if "share_of_peak" in r else "-"
+        mem = f"{r['peak_bytes'] / 2**20:.1f}" if r.get("peak_bytes") else "-"
+        lines.append(
+            f"| {r['preset']} | {r['batch_size']} | {r['n_critic']} | {r['seconds_per_step'] * 1e3:.2f} | {torch_ms} | "
+            f"{speedup} | {r['images_per_s']:.0f} | {r['flops_per_step'] / 1e9:.3f} | {share} | {r['compile_s']:.1f} | {mem} |"
+        )
+    e = result["end_to_end"]
+    lines += [
+        "",
+        f"End to end (`train.py`, {e['preset']}, {e['steps']} steps, logging, sampling and checkpointing on): "
+        f"{e['train_py_images_per_s']:.0f} images/s against {e['pure_step_images_per_s']:.0f} for the pure step "
+        f"({e['ratio']:.0%}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
