@@ -33,9 +33,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-jax.config.update("jax_threefry_partitionable", False)
 
 from jaxgan import configs, parallel  # noqa: E402
+from jaxgan.console import setup_jax  # noqa: E402
+
+setup_jax()  # the settings train.py runs with
 
 # (preset, batch on CPU, batch on GPU)
 CASES = [

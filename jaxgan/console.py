@@ -11,13 +11,23 @@ from absl import logging
 EXIT_USER_ERROR = 2
 
 
-def setup_jax() -> None:
-    """Threefry's partitionable form compiles ~14x slower on XLA:CPU.
+XNNPACK_FLAG = "--xla_cpu_use_xnnpack=true"
 
-    Measured here: 27 s against 1.9 s for eight normal draws. A run seeds the
-    same either way; only the random streams differ between the two settings.
+
+def setup_jax() -> None:
+    """Settings of every jaxgan command; call before JAX first touches a device.
+
+    - Threefry's partitionable form compiles ~14x slower on XLA:CPU (measured
+      here: 27 s against 1.9 s for eight normal draws). A run seeds the same
+      either way; only the random streams differ between the two settings.
+    - XNNPACK for XLA:CPU's matrix multiplies (measured here: keras_gan_mnist's
+      step 14.6 -> 12.4 ms). Only the CPU backend reads it; an
+      ``xla_cpu_use_xnnpack`` already in XLA_FLAGS wins.
     """
     jax.config.update("jax_threefry_partitionable", False)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_use_xnnpack" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {XNNPACK_FLAG}".strip()
 
 
 def quiet_libraries() -> None:

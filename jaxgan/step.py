@@ -172,8 +172,14 @@ class GAN:
         fake = lax.stop_gradient(fake)
 
         def loss_fn(d_params):
-            real_logits, stats = self.discriminate(d_params, state.d_batch_stats, real, real_key)
-            fake_logits, stats = self.discriminate(d_params, stats, fake, fake_key)
+            if jax.tree.leaves(state.d_batch_stats):
+                # BatchNorm: real and fake batches are normalised apart, as in the reference DCGAN.
+                real_logits, stats = self.discriminate(d_params, state.d_batch_stats, real, real_key)
+                fake_logits, stats = self.discriminate(d_params, stats, fake, fake_key)
+            else:
+                # Examples are independent: one call on both halves makes larger, faster matmuls.
+                logits, stats = self.discriminate(d_params, state.d_batch_stats, jnp.concatenate([real, fake]), real_key)
+                real_logits, fake_logits = jnp.split(logits, 2)
             loss = losses.d_loss(self.config.loss, real_logits, fake_logits)
             penalty = self._penalty(d_params, state.d_batch_stats, real, fake, pen_key)
             total = loss + self.config.penalty_weight * penalty

@@ -12,7 +12,9 @@ import sys
 import jax
 import orbax.checkpoint as ocp
 
-jax.config.update("jax_threefry_partitionable", False)
+from jaxgan.console import setup_jax  # noqa: E402
+
+setup_jax()  # as the command line does, so runs compare bitwise with CLI runs
 
 from jaxgan import checkpoint, configs, trainer  # noqa: E402
 
