@@ -105,8 +105,7 @@ class Checkpointer:
         """
         step = self._step(step)
         generator, train = _split(template)
-        self._check_shapes(step, config, generator=generator, train=train)
-        restored = self._restore(step, generator=generator, train=train)
+        restored = self._restore(step, config, generator=generator, train=train)
         g, t = restored["generator"], restored["train"]
         state = template.replace(
             g_params=g["params"], g_batch_stats=g["batch_stats"], g_ema_params=g["ema_params"],
@@ -117,7 +116,7 @@ class Checkpointer:
 
     def restore_generator(self, template: dict, step: int | None = None) -> tuple[dict, dict]:
         """Restores only the generator item ({params, batch_stats, ema_params}) and meta."""
-        restored = self._restore(self._step(step), generator=template)
+        restored = self._restore(self._step(step), None, generator=template)
         return restored["generator"], restored["meta"]
 
     def meta(self, step: int | None = None) -> dict:
@@ -154,12 +153,16 @@ class Checkpointer:
                         "with, or use another --workdir"
                     )
 
-    def _restore(self, step: int, **items) -> dict:
+    def _restore(self, step: int, config, **items) -> dict:
         args = {name: ocp.args.StandardRestore(_abstract(tree)) for name, tree in items.items()}
         args["meta"] = ocp.args.JsonRestore()
         try:
-            with _stderr_of_failures_dropped():
+            # Reading damaged files makes TensorStore print from other threads, metadata reads included.
+            with _stderr_of_failures_dropped(on_failure=self.manager.close):
+                self._check_shapes(step, config, **items)
                 return self.manager.restore(step, args=ocp.args.Composite(**args))
+        except CheckpointError:
+            raise
         except Exception as e:  # noqa: BLE001 - shapes were checked; Orbax and TensorStore raise many kinds on damaged files
             raise CheckpointError(
                 f"checkpoint {self.directory}/{step} cannot be read ({type(e).__name__}: {first_line(e)}); "
@@ -175,13 +178,16 @@ class Checkpointer:
 
 
 @contextlib.contextmanager
-def _stderr_of_failures_dropped():
+def _stderr_of_failures_dropped(on_failure):
     """Drops what other threads print to stderr while a restore fails.
 
     When TensorStore fails to read a damaged file, its asyncio callbacks print
-    'Event loop is closed' tracebacks from other threads; the user gets one
-    line from the CheckpointError instead. A successful restore's output is
-    passed on.
+    'Event loop is closed' tracebacks from other threads, up to the manager's
+    close; the user gets one line from the CheckpointError instead. A
+    successful restore's output is passed on.
+
+    Args:
+      on_failure: called (errors ignored) inside the window when the body fails.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -193,6 +199,10 @@ def _stderr_of_failures_dropped():
             failed = False
         finally:
             if failed:
+                try:
+                    on_failure()
+                except Exception:  # noqa: BLE001 - already failing
+                    pass
                 time.sleep(0.5)  # let the stray callbacks run into the buffer
             sys.stderr.flush()
             os.dup2(saved, 2)

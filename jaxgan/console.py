@@ -41,5 +41,9 @@ def quiet_libraries() -> None:
 
 def fail(message: str, code: int = EXIT_USER_ERROR):
     """Prints one line on stderr and exits; for user errors, never a traceback."""
-    print(f"jaxgan: error: {message}", file=sys.stderr)
+    print(f"jaxgan: error: {message}", file=sys.stderr, flush=True)
+    # Background threads of Orbax/TensorStore may still print while Python shuts
+    # down; after the one line that names the problem, that is noise.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
     sys.exit(code)
