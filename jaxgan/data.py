@@ -16,6 +16,7 @@ Datasets:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import queue
 import socket
@@ -175,11 +176,7 @@ def _unreachable_host(urls) -> str | None:
 
 
 def _has_tensorflow() -> bool:
-    try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("tensorflow") is not None
 
 
 def _fit(image: np.ndarray | Image.Image, shape: tuple[int, int, int]) -> np.ndarray:

@@ -17,6 +17,8 @@ import jax.numpy as jnp
 
 from jaxgan.penalties import clip_weights, gradient_penalty, r1_penalty  # noqa: F401
 
+__all__ = ["KINDS", "d_loss", "g_loss", "is_probabilistic", "clip_weights", "gradient_penalty", "r1_penalty"]
+
 KINDS = ("minimax", "non_saturating", "lsgan", "wgan", "hinge")
 
 

@@ -80,15 +80,8 @@ def conv2x2(x: jax.Array, kernel: jax.Array) -> jax.Array:
     return patches @ kernel.reshape(4 * c, -1).astype(x.dtype)
 
 
-class UpConv(nn.Module):
-    """A 2x upsampling transposed convolution, kernel 4, stride 2, padding 1.
-
-    Computes exactly PyTorch's ``ConvTranspose2d(k=4, s=2, p=1)`` with the
-    kernel stored as (4, 4, C_in, C_out), but as a sub-pixel convolution: one
-    stride-1 2x2 convolution over the input padded by one, with 4 * C_out
-    output channels (one group per output phase), interleaved into the 2x
-    output. XLA:CPU computes the weight gradient of a strided transposed
-    convolution many times slower than this form.
+class _Conv4x4(nn.Module):
+    """What UpConv and DownConv share: a (4, 4, C_in, features) kernel and a bias.
 
     Attributes:
       features: output channels.
@@ -99,11 +92,31 @@ class UpConv(nn.Module):
     use_bias: bool = True
     kernel_init: Any = dcgan_init
 
+    def _kernel(self, cin: int) -> jax.Array:
+        return self.param("kernel", self.kernel_init, (4, 4, cin, self.features))
+
+    def _bias(self, y: jax.Array) -> jax.Array:
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+        return y
+
+
+class UpConv(_Conv4x4):
+    """A 2x upsampling transposed convolution, kernel 4, stride 2, padding 1.
+
+    Computes exactly PyTorch's ``ConvTranspose2d(k=4, s=2, p=1)`` with the
+    kernel stored as (4, 4, C_in, C_out), but as a sub-pixel convolution: one
+    stride-1 2x2 convolution (``conv2x2``) over the input padded by one, with
+    4 * C_out output channels (one group per output phase), interleaved into
+    the 2x output. XLA:CPU computes the weight gradient of a strided
+    transposed convolution many times slower.
+    """
+
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         """Maps (B, H, W, C_in) to (B, 2H, 2W, features)."""
         b, h, w, cin = x.shape
-        kernel = self.param("kernel", self.kernel_init, (4, 4, cin, self.features))
+        kernel = self._kernel(cin)
         # Output row 2m + r reads input rows (m - 1, m) with kernel rows (3, 1)
         # when r = 0 and rows (m, m + 1) with kernel rows (2, 0) when r = 1.
         taps = jnp.array([[3, 1], [2, 0]])
@@ -115,13 +128,10 @@ class UpConv(nn.Module):
             jnp.stack([y[:, rh : rh + h, rw : rw + w, rh, rw] for rw in (0, 1)], axis=3)
             for rh in (0, 1)
         ]
-        y = jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, self.features)
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
-        return y
+        return self._bias(jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, self.features))
 
 
-class DownConv(nn.Module):
+class DownConv(_Conv4x4):
     """A 2x downsampling convolution, kernel 4, stride 2, padding 1.
 
     Computes exactly ``Conv(k=4, s=2, p=1)`` with the kernel stored as
@@ -130,30 +140,19 @@ class DownConv(nn.Module):
     derivative of it, the double backward of a gradient penalty included, is
     a matrix multiply or a slice. XLA:CPU computes the derivatives of the
     strided form many times slower.
-
-    Attributes:
-      features: output channels.
-      use_bias: add a learned bias per channel.
     """
-
-    features: int
-    use_bias: bool = True
-    kernel_init: Any = dcgan_init
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         """Maps (B, H, W, C_in) with even H, W to (B, H/2, W/2, features)."""
         b, h, w, cin = x.shape
-        kernel = self.param("kernel", self.kernel_init, (4, 4, cin, self.features))
+        kernel = self._kernel(cin)
         hs, ws = (h + 2) // 2, (w + 2) // 2
         x = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
         # Padded row 2i + a*2 + p goes to block row i + a, phase p.
         x = x.reshape(b, hs, 2, ws, 2, cin).transpose(0, 1, 3, 2, 4, 5).reshape(b, hs, ws, 4 * cin)
         k = kernel.reshape(2, 2, 2, 2, cin, self.features).transpose(0, 2, 1, 3, 4, 5)
-        y = conv2x2(x, k.reshape(2, 2, 4 * cin, self.features))
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
-        return y
+        return self._bias(conv2x2(x, k.reshape(2, 2, 4 * cin, self.features)))
 
 
 def dcgan_plan(size: int) -> tuple[int, int]:

@@ -145,7 +145,6 @@ def train(config, workdir: str) -> GANState:
 
 def _train(config, workdir: str, main: bool) -> GANState:
     par = parallel.DataParallel(config)
-    gan = par.gan
     logging.info(
         "devices: %d (%d per process, %d processes), batch %d per device, %s",
         par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 
-import jax
 import orbax.checkpoint as ocp
 
 from jaxgan.console import setup_jax  # noqa: E402

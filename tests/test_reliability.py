@@ -7,7 +7,6 @@ in subprocesses.
 import random
 import shutil
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
