@@ -21,7 +21,6 @@ from typing import Any
 
 import jax
 import ml_collections
-import numpy as np
 import orbax.checkpoint as ocp
 
 from jaxgan.state import GANState
@@ -255,11 +254,3 @@ def _config_diff(meta: dict, config) -> str:
 def config_from_meta(meta: dict) -> ml_collections.ConfigDict:
     """The run's config as saved in a checkpoint's meta item."""
     return ml_collections.ConfigDict(json.loads(meta["config"]))
-
-
-def all_finite(tree) -> bool:
-    """Whether every floating leaf of ``tree`` is free of NaN and Inf."""
-    return all(
-        bool(np.all(np.isfinite(x))) for x in jax.tree.leaves(jax.device_get(tree))
-        if np.issubdtype(np.asarray(x).dtype, np.floating)
-    )
