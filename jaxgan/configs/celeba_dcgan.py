@@ -4,6 +4,8 @@ G: z -> 4x4x512 -> 8x8x256 -> 16x16x128 -> 32x32x64 -> 64x64x3; D the mirror;
 Adam(2e-4, 0.5), batch 128.
 
     python train.py --config=celeba_dcgan   # needs celeb_a prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base

@@ -4,6 +4,8 @@ G: z -> 7x7x128 -> 14x14x64 -> 28x28x1 with BatchNorm and ReLU, tanh; D the
 mirror with LeakyReLU(0.2); Adam(2e-4, 0.5), batch 64.
 
     python train.py --config=fmnist_dcgan   # needs fashion_mnist prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base

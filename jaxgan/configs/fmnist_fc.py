@@ -4,6 +4,8 @@ G 100-256-512-1024-784 ReLU, tanh; D 784-1024-512-256-1 LeakyReLU(0.2) with
 Dropout(0.3) after the first two hidden layers; Adam(2e-4, 0.5), batch 128.
 
     python train.py --config=fmnist_fc   # needs fashion_mnist prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base

@@ -4,6 +4,8 @@ G as in fmnist_dcgan; D 784-1024-512-256-1 LeakyReLU(0.2) with Dropout(0.3)
 as in fmnist_fc; Adam(2e-4, 0.5), batch 64.
 
     python train.py --config=fmnist_hybrid   # needs fashion_mnist prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base, fmnist_dcgan

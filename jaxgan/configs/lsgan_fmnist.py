@@ -3,6 +3,8 @@
 Least-squares losses with targets a=0, b=c=1; Adam(2e-4, 0.5), batch 64.
 
     python train.py --config=lsgan_fmnist   # needs fashion_mnist prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import fmnist_dcgan

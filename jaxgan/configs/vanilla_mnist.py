@@ -5,6 +5,8 @@ with the non-saturating generator loss; ``--config.loss=minimax`` gives the
 paper's saturating log(1 - D(G(z))) instead.
 
     python train.py --config=vanilla_mnist   # needs MNIST prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base

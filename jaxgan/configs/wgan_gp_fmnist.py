@@ -5,6 +5,8 @@ per generator update, Adam(1e-4, b1=0, b2=0.9) as in the paper, and no
 BatchNorm in the critic (the penalty is per example).
 
     python train.py --config=wgan_gp_fmnist   # needs fashion_mnist prepared by tfds
+
+Result: not measured yet (the dataset cannot be prepared offline where jaxgan is tested).
 """
 
 from jaxgan.configs import base, fmnist_dcgan
