@@ -6,7 +6,7 @@ Trains on a 2-core CPU in a few minutes and works offline:
 
 Result (30,000 steps, 2m05s wall on the 2-core CI CPU): samples of all ten
 digits; 74% of 1,000 samples are classified with confidence >= 0.8 by an SVC
-trained on the real digits, and each digit is between 46 and 112 of the 1,000.
+trained on the real digits, and those include every digit, 46 to 112 of each.
 """
 
 from jaxgan.configs import base
