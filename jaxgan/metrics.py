@@ -8,11 +8,21 @@ arrays, computed by any classifier; statistics are accumulated in float64.
   classifier_score   exp(E[KL(p(y|x) || p(y))]), the Inception-score analogue
   mode_coverage      classes holding a fair share of confident samples, KL from uniform
   precision_recall   improved precision and recall (k-nearest-neighbour manifolds)
+
+The features come from ``Classifier``, a small network jaxgan trains on the
+dataset's labelled training split (TF-GAN's MNIST practice: Inception weights
+are not available offline); ``jaxgan.evaluate`` caches it per dataset.
 """
 
 from __future__ import annotations
 
+import warnings
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 from scipy import linalg
 
 
@@ -45,7 +55,10 @@ def frechet_distance(a: GaussianStats, b: GaussianStats) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)); 0 for identical sets, >= 0."""
     mu1, s1 = a.mean_cov()
     mu2, s2 = b.mean_cov()
-    covmean = linalg.sqrtm(s1 @ s2)
+    with warnings.catch_warnings():
+        # ReLU features have dead units, so singular covariances are expected.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
     if not np.isfinite(covmean).all():
         # Singular products: shift both covariances slightly, as pytorch-fid does.
         eps = 1e-6 * np.eye(len(s1))
@@ -124,3 +137,74 @@ def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
         return float(np.mean(np.any(sq_dists(queries, manifold) <= radii[None], axis=1)))
 
     return inside(real, fake), inside(fake, real)
+
+
+# -- the feature classifier (TF-GAN's MNIST practice: no Inception offline) ------
+
+
+class Classifier(nn.Module):
+    """An MLP classifier whose last hidden layer gives the features (B, features)."""
+
+    features: int = 256
+    num_classes: int = 10
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> tuple[jax.Array, jax.Array]:
+        """Maps images (B, H, W, C) in [-1, 1] to (features, logits)."""
+        x = x.reshape(x.shape[0], -1)
+        x = nn.relu(nn.Dense(512)(x))
+        x = nn.Dropout(0.2, deterministic=not train)(x)
+        h = nn.relu(nn.Dense(self.features)(x))
+        return h, nn.Dense(self.num_classes)(nn.Dropout(0.2, deterministic=not train)(h))
+
+
+def train_classifier(train_x, train_y, test_x, test_y, steps: int = 3000, seed: int = 0):
+    """Trains ``Classifier`` on labelled images in [-1, 1]; returns (params, test accuracy)."""
+    model = Classifier(num_classes=int(max(train_y.max(), test_y.max())) + 1)
+    key = jax.random.PRNGKey(seed)
+    params = model.init(key, jnp.zeros((1, *train_x.shape[1:])))
+    tx = optax.adamw(1e-3, weight_decay=1e-4)
+    opt = tx.init(params)
+
+    @jax.jit
+    def step(params, opt, idx, key):
+        def loss(p):
+            _, logits = model.apply(p, train_x[idx], train=True, rngs={"dropout": key})
+            return optax.softmax_cross_entropy_with_integer_labels(logits, train_y[idx]).mean()
+
+        updates, opt = tx.update(jax.grad(loss)(params), opt, params)
+        return optax.apply_updates(params, updates), opt
+
+    train_x, train_y = jnp.asarray(train_x), jnp.asarray(train_y)
+    rng = np.random.default_rng(seed)
+    for i in range(steps):
+        params, opt = step(params, opt, rng.integers(0, len(train_x), 128), jax.random.fold_in(key, i))
+    _, logits = model.apply(params, jnp.asarray(test_x))
+    return params, float(np.mean(np.asarray(logits).argmax(1) == np.asarray(test_y)))
+
+
+def classify(params, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Features (N, D) and class probabilities (N, K) of images in [-1, 1], in batches."""
+    num_classes = params["params"][sorted(params["params"])[-1]]["bias"].shape[0]
+    model = Classifier(num_classes=num_classes)
+    apply = jax.jit(lambda p, x: (lambda h, logits: (h, jax.nn.softmax(logits)))(*model.apply(p, x)))
+    feats, probs = [], []
+    for i in range(0, len(images), batch_size):
+        h, p = apply(params, jnp.asarray(images[i : i + batch_size]))
+        feats.append(np.asarray(h))
+        probs.append(np.asarray(p))
+    return np.concatenate(feats), np.concatenate(probs)
+
+
+def scores(real_feats, fake_feats, fake_probs=None) -> dict[str, float]:
+    """Every metric of fake against real features (and the fake probabilities)."""
+    fd = frechet_distance(GaussianStats(real_feats.shape[1]).update(real_feats),
+                          GaussianStats(fake_feats.shape[1]).update(fake_feats))
+    kid_mean, kid_std = kid(real_feats, fake_feats)
+    precision, recall = precision_recall(real_feats, fake_feats)
+    out = {"fd": fd, "kid": kid_mean, "kid_std": kid_std, "precision": precision, "recall": recall,
+           "num_real": len(real_feats), "num_fake": len(fake_feats)}
+    if fake_probs is not None:
+        out["classifier_score"] = classifier_score(fake_probs)
+        out.update({f"coverage_{k}": v for k, v in mode_coverage(fake_probs).items()})
+    return out

@@ -19,12 +19,16 @@ from jaxgan.console import fail, quiet_libraries, setup_jax
 
 setup_jax()
 
-flags.DEFINE_string("workdir", None, "The training run's workdir.")
-flags.DEFINE_integer("num", 64, "Number of samples.")
-flags.DEFINE_integer("seed", 0, "Seed of the latents.")
-flags.DEFINE_string("out", "samples.png", "Output: a .png grid or a .npz with key 'images' (uint8 NHWC).")
-flags.DEFINE_integer("step", None, "Checkpoint step; default the latest.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """The command's flags; defined on run only, so that importing sample() defines none."""
+    flags.DEFINE_string("workdir", None, "The training run's workdir.")
+    flags.DEFINE_integer("num", 64, "Number of samples.")
+    flags.DEFINE_integer("seed", 0, "Seed of the latents.")
+    flags.DEFINE_string("out", "samples.png", "Output: a .png grid or a .npz with key 'images' (uint8 NHWC).")
+    flags.DEFINE_integer("step", None, "Checkpoint step; default the latest.")
 
 
 def load_generator(workdir: str, step: int | None = None):
@@ -80,6 +84,7 @@ def main(argv):
 
 def run() -> None:
     """Console-script entry point (jaxgan-sample)."""
+    define_flags()
     app.run(main)
 
 

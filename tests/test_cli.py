@@ -91,3 +91,16 @@ def test_help_lists_the_flags():
     assert result.returncode == 0
     for flag in ("--config:", "--workdir:", "--distributed", "--coordinator_address", "--process_id"):
         assert flag in result.stdout
+
+
+def test_evaluate_reports_metrics_and_the_real_baseline(short_run):
+    workdir, _ = short_run
+    result = run(["-m", "jaxgan.evaluate", f"--workdir={workdir}", "--num=200"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["step"] == 40 and report["classifier_test_accuracy"] >= 0.97
+    for part in ("samples_vs_test", "train_vs_test"):
+        assert set(report[part]) >= {"fd", "kid", "precision", "recall", "classifier_score", "coverage_covered"}
+    # 40 steps of training are far from the real data's floor.
+    assert report["samples_vs_test"]["fd"] > report["train_vs_test"]["fd"]
+    assert report["train_vs_test"]["coverage_covered"] == 10 and report["samples_vs_test"]["num_fake"] == 200
