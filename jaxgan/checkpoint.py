@@ -231,7 +231,7 @@ def _shapes(tree) -> dict[str, tuple]:
 
 
 # Fields that may change between a run and its resume without touching the model.
-_RUN_FIELDS = {"steps", "log_every", "sample_every", "checkpoint_every", "eval_every", "max_to_keep", "num_devices",
+_RUN_FIELDS = {"steps", "log_every", "sample_every", "checkpoint_every", "max_to_keep", "num_devices",
                "parallelism", "num_samples", "data_dir"}
 
 

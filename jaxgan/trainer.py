@@ -113,7 +113,7 @@ def check_config(config) -> None:
     for field in ("steps", "batch_size"):
         if config[field] <= 0:
             raise ValueError(f"{field} must be positive, got {config[field]}; set --config.{field}=N with N > 0")
-    for field in ("log_every", "sample_every", "checkpoint_every", "eval_every"):
+    for field in ("log_every", "sample_every", "checkpoint_every"):
         if config[field] < 0:
             raise ValueError(f"{field} must be >= 0 (0 disables it), got {config[field]}")
 

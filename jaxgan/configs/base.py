@@ -72,7 +72,6 @@ def get_config() -> ml_collections.ConfigDict:
     c.log_every = 100
     c.sample_every = 1_000
     c.checkpoint_every = 1_000
-    c.eval_every = 0  # 0 disables
     c.num_samples = 100  # images in each sample grid
     c.max_to_keep = 3
 
