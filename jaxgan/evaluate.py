@@ -39,8 +39,11 @@ def _float(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 127.5 - 1.0
 
 
-def feature_classifier(config) -> tuple[dict, float]:
-    """The cached classifier of ``config``'s dataset and image shape: (params, test accuracy)."""
+def feature_classifier(config, train, test) -> tuple[dict, float]:
+    """The cached classifier of ``config``'s dataset and image shape: (params, test accuracy).
+
+    ``train`` and ``test`` are (uint8 images, labels) of the two splits, used on a cache miss.
+    """
     shape = "x".join(map(str, config.image_shape))
     path = os.path.join(data.data_dir(config), "jaxgan_classifiers", f"{config.dataset}-{shape}")
     checkpointer = ocp.StandardCheckpointer()
@@ -48,8 +51,7 @@ def feature_classifier(config) -> tuple[dict, float]:
         with open(os.path.join(path, "accuracy.json")) as f:
             accuracy = json.load(f)["test_accuracy"]
         return checkpointer.restore(os.path.join(path, "params")), accuracy
-    train_x, train_y = data.load_images(config, "train", with_labels=True)
-    test_x, test_y = data.load_images(config, "test", with_labels=True)
+    (train_x, train_y), (test_x, test_y) = train, test
     params, accuracy = metrics.train_classifier(_float(train_x), train_y, _float(test_x), test_y)
     checkpointer.save(os.path.join(path, "params"), params)
     checkpointer.wait_until_finished()
@@ -69,9 +71,11 @@ def evaluate(workdir: str, num: int = 1000, seed: int = 0, step: int | None = No
     finally:
         ckpt.close()
     config = config_from_meta(meta)
-    params, accuracy = feature_classifier(config)
-    test_feats, _ = metrics.classify(params, _float(data.load_images(config, "test")))
-    train_feats, train_probs = metrics.classify(params, _float(data.load_images(config, "train")))
+    train = data.load_images(config, "train", with_labels=True)
+    test = data.load_images(config, "test", with_labels=True)
+    params, accuracy = feature_classifier(config, train, test)
+    test_feats, _ = metrics.classify(params, _float(test[0]))
+    train_feats, train_probs = metrics.classify(params, _float(train[0]))
     fake_feats, fake_probs = metrics.classify(params, sample(workdir, num, seed, step))
     return {
         "step": step,
