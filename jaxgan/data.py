@@ -228,14 +228,17 @@ class Batches:
       seed: the run's seed.
       n_critic: batches per training step; > 1 stacks them as (n_critic, b, ...).
       process_index, process_count: this process's share of each global batch.
+      labels: int labels (N,) of the images; given, every batch is a tuple
+        (images, labels) cut the same way.
     """
 
-    def __init__(self, images, batch_size, seed, n_critic=1, process_index=0, process_count=1):
+    def __init__(self, images, batch_size, seed, n_critic=1, process_index=0, process_count=1, labels=None):
         if batch_size > len(images):
             raise DataError(
                 f"batch_size {batch_size} is larger than the dataset ({len(images)} images); lower --config.batch_size"
             )
         self.images = images
+        self.labels = labels
         self.batch_size = batch_size
         self.seed = seed
         self.n_critic = n_critic
@@ -250,17 +253,21 @@ class Batches:
             self._perm_epoch = epoch
         return self._perm
 
-    def batch(self, k: int) -> np.ndarray:
-        """This process's part of global batch k: uint8 (B / process_count, H, W, C)."""
+    def batch(self, k: int):
+        """This process's part of global batch k: uint8 (B / process_count, H, W, C) [, labels]."""
         epoch, i = divmod(k, self.batches_per_epoch)
         start = i * self.batch_size + self.offset
-        return self.images[self._permutation(epoch)[start : start + self.per_process]]
+        idx = self._permutation(epoch)[start : start + self.per_process]
+        return self.images[idx] if self.labels is None else (self.images[idx], self.labels[idx])
 
-    def step(self, step: int) -> np.ndarray:
-        """The real images of training step ``step`` (0-based)."""
+    def step(self, step: int):
+        """The real images (and labels) of training step ``step`` (0-based)."""
         if self.n_critic == 1:
             return self.batch(step)
-        return np.stack([self.batch(step * self.n_critic + j) for j in range(self.n_critic)])
+        batches = [self.batch(step * self.n_critic + j) for j in range(self.n_critic)]
+        if self.labels is None:
+            return np.stack(batches)
+        return tuple(np.stack(part) for part in zip(*batches))
 
     def iterate(self, start_step: int, prefetch: int = 4) -> Iterator[np.ndarray]:
         """Yields step batches from ``start_step`` on, prepared by a background thread."""

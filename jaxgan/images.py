@@ -36,6 +36,13 @@ def grid(images, ncol: int | None = None, pad: int = 1, min_side: int = 256) -> 
     return canvas.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def class_columns(n: int, num_classes: int) -> int | None:
+    """Grid columns that give a row per class for ``class_rows`` labels; None (square) when unconditional."""
+    if num_classes and n % num_classes == 0:
+        return n // num_classes
+    return None
+
+
 def save_grid(images, path: str, ncol: int | None = None) -> None:
     """Writes ``grid(images, ncol)`` as a PNG file."""
     g = grid(images, ncol)

@@ -10,6 +10,12 @@ normalises with the batch's own statistics (and returns updated running
 averages when the collection is mutable), ``train=False`` uses the running
 averages. Dropout draws from the ``dropout`` RNG stream, so it needs an
 explicit key whenever ``train=True``.
+
+With ``num_classes`` > 0 the networks are class-conditional and take integer
+``labels`` (B,) in [0, num_classes): the generator concatenates a learned
+label embedding to ``z``, and the discriminator adds the projection term
+<embed(y), h> of Miyato & Koyama (2018) to its logit, h being its last
+features.
 """
 
 from __future__ import annotations
@@ -59,6 +65,28 @@ def _norm(kind: str, train: bool, momentum: float, axis_name: str | None):
     if kind == "none":
         return lambda x: x
     raise ValueError(f"unknown norm {kind!r}; choose 'batch', 'layer' or 'none'")
+
+
+def _condition(z: jax.Array, labels: jax.Array | None, num_classes: int) -> jax.Array:
+    """Appends a learned num_classes-wide label embedding to the latents (B, latent_dim)."""
+    if not num_classes:
+        return z
+    if labels is None:
+        raise ValueError("this generator is class-conditional: pass labels (B,) in [0, num_classes)")
+    return jnp.concatenate([z, nn.Embed(num_classes, num_classes, name="label_embed")(labels)], axis=-1)
+
+
+def _logit(h: jax.Array, labels: jax.Array | None, num_classes: int, kernel_init=None) -> jax.Array:
+    """The logit (B,) from the last features h (B, D), plus <embed(y), h> when conditional."""
+    dense = nn.Dense(1) if kernel_init is None else nn.Dense(1, kernel_init=kernel_init)
+    logit = dense(h)[:, 0]
+    if not num_classes:
+        return logit
+    if labels is None:
+        raise ValueError("this discriminator is class-conditional: pass labels (B,) in [0, num_classes)")
+    d = h.shape[-1]
+    embed = nn.Embed(num_classes, d, embedding_init=nn.initializers.normal(d**-0.5), name="label_projection")
+    return logit + jnp.sum(embed(labels) * h, axis=-1)
 
 
 def conv2x2(x: jax.Array, kernel: jax.Array) -> jax.Array:
@@ -186,6 +214,7 @@ class MLPGenerator(nn.Module):
       dropout: per hidden layer dropout rates; shorter tuples mean 0 for the rest.
       out_activation: 'tanh' or 'sigmoid' (rescaled to [-1, 1]).
       axis_name: pmap axis for synchronised BatchNorm, or None.
+      num_classes: > 0 makes G class-conditional (see the module docstring).
     """
 
     image_shape: Sequence[int]
@@ -196,12 +225,13 @@ class MLPGenerator(nn.Module):
     dropout: Sequence[float] = ()
     out_activation: str = "tanh"
     axis_name: str | None = None
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        """Maps latents (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
+    def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
+        """Maps latents (B, latent_dim) and labels (B,) to images (B, H, W, C) in [-1, 1]."""
         act = activation(self.activation)
-        x = z
+        x = _condition(z, labels, self.num_classes)
         for i, width in enumerate(self.features):
             x = act(nn.Dense(width)(x))
             x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
@@ -217,21 +247,23 @@ class MLPDiscriminator(nn.Module):
       features: widths of the hidden layers.
       activation: hidden activation name.
       dropout: per hidden layer dropout rates; shorter tuples mean 0 for the rest.
+      num_classes: > 0 makes D class-conditional (a projection discriminator).
     """
 
     features: Sequence[int] = (128,)
     activation: str = "leaky_relu"
     dropout: Sequence[float] = ()
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        """Maps images (B, H, W, C) to logits (B,)."""
+    def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
+        """Maps images (B, H, W, C) and labels (B,) to logits (B,)."""
         act = activation(self.activation)
         x = x.reshape(x.shape[0], -1)
         for i, width in enumerate(self.features):
             x = act(nn.Dense(width)(x))
             x = _dropout(self.dropout, i, train)(x)
-        return nn.Dense(1)(x)[:, 0]
+        return _logit(x, labels, self.num_classes)
 
 
 class DCGANGenerator(nn.Module):
@@ -249,6 +281,7 @@ class DCGANGenerator(nn.Module):
       norm: 'batch' (DCGAN) or 'none'.
       bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
       axis_name: pmap axis for synchronised BatchNorm, or None.
+      num_classes: > 0 makes G class-conditional (see the module docstring).
     """
 
     image_shape: Sequence[int]
@@ -256,10 +289,12 @@ class DCGANGenerator(nn.Module):
     norm: str = "batch"
     bn_momentum: float = 0.9
     axis_name: str | None = None
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        """Maps latents (B, latent_dim) to images (B, H, W, C) in [-1, 1]."""
+    def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
+        """Maps latents (B, latent_dim) and labels (B,) to images (B, H, W, C) in [-1, 1]."""
+        z = _condition(z, labels, self.num_classes)
         height, _, channels = self.image_shape
         base, n = dcgan_plan(height)
         ch = self.width * 2 ** (n - 1)
@@ -288,16 +323,18 @@ class DCGANDiscriminator(nn.Module):
       norm: 'batch' (DCGAN), 'layer' (a WGAN-GP critic) or 'none'.
       bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
       axis_name: pmap axis for synchronised BatchNorm, or None.
+      num_classes: > 0 makes D class-conditional (a projection discriminator).
     """
 
     width: int = 64
     norm: str = "batch"
     bn_momentum: float = 0.9
     axis_name: str | None = None
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        """Maps images (B, H, W, C) to logits (B,)."""
+    def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
+        """Maps images (B, H, W, C) and labels (B,) to logits (B,)."""
         _, n = dcgan_plan(x.shape[1])
         ch = self.width
         for i in range(n):
@@ -306,8 +343,7 @@ class DCGANDiscriminator(nn.Module):
                 x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
             x = nn.leaky_relu(x, 0.2)
             ch *= 2
-        x = x.reshape(x.shape[0], -1)
-        return nn.Dense(1, kernel_init=dcgan_init)(x)[:, 0]
+        return _logit(x.reshape(x.shape[0], -1), labels, self.num_classes, kernel_init=dcgan_init)
 
 
 def _dropout(rates: Sequence[float], layer: int, train: bool):
@@ -315,6 +351,15 @@ def _dropout(rates: Sequence[float], layer: int, train: bool):
     if rate <= 0:
         return lambda x: x
     return nn.Dropout(rate, deterministic=not train)
+
+
+def conditional_classes(config) -> int:
+    """The number of classes a conditional config's networks take, or 0 when unconditional."""
+    if not config.get("conditional", False):
+        return 0
+    if config.num_classes < 2:
+        raise ValueError(f"a conditional GAN needs num_classes >= 2, got {config.num_classes}; set --config.num_classes")
+    return config.num_classes
 
 
 def make_generator(config, axis_name: str | None = None) -> nn.Module:
@@ -326,6 +371,7 @@ def make_generator(config, axis_name: str | None = None) -> nn.Module:
     """
     g = config.generator
     shape = tuple(config.image_shape)
+    num_classes = conditional_classes(config)
     if g.kind == "mlp":
         return MLPGenerator(
             image_shape=shape,
@@ -336,11 +382,12 @@ def make_generator(config, axis_name: str | None = None) -> nn.Module:
             dropout=tuple(g.get("dropout", ())),
             out_activation=g.out_activation,
             axis_name=axis_name,
+            num_classes=num_classes,
         )
     if g.kind == "dcgan":
         return DCGANGenerator(
             image_shape=shape, width=g.width, norm=g.norm, bn_momentum=g.bn_momentum,
-            axis_name=axis_name,
+            axis_name=axis_name, num_classes=num_classes,
         )
     raise ValueError(f"unknown generator kind {g.kind!r}; choose 'mlp' or 'dcgan'")
 
@@ -348,14 +395,16 @@ def make_generator(config, axis_name: str | None = None) -> nn.Module:
 def make_discriminator(config, axis_name: str | None = None) -> nn.Module:
     """Builds the discriminator described by ``config.discriminator``."""
     d = config.discriminator
+    num_classes = conditional_classes(config)
     if d.kind == "mlp":
         return MLPDiscriminator(
             features=tuple(d.features), activation=d.activation,
-            dropout=tuple(d.get("dropout", ())),
+            dropout=tuple(d.get("dropout", ())), num_classes=num_classes,
         )
     if d.kind == "dcgan":
         dcgan_plan(config.image_shape[0])  # Fail at build time, not at trace time.
         return DCGANDiscriminator(
-            width=d.width, norm=d.norm, bn_momentum=d.bn_momentum, axis_name=axis_name
+            width=d.width, norm=d.norm, bn_momentum=d.bn_momentum, axis_name=axis_name,
+            num_classes=num_classes,
         )
     raise ValueError(f"unknown discriminator kind {d.kind!r}; choose 'mlp' or 'dcgan'")

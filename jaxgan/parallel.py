@@ -30,13 +30,14 @@ from jaxgan.state import GANState
 AXIS = "devices"
 
 
-def train_step_uint8(gan, state: GANState, batch: jax.Array):
-    """The trainer's step: uint8 images in, the step key from (state.rng, state.step).
+def train_step_uint8(gan, state: GANState, batch):
+    """The trainer's step: uint8 images (or (images, labels)) in, the step key from (state.rng, state.step).
 
     Sending uint8 to the device moves a quarter of the bytes of float32.
     """
-    real = batch.astype(jnp.float32) / 127.5 - 1.0
-    return gan.train_step(state, real, jax.random.fold_in(state.rng, state.step))
+    images, labels = batch if isinstance(batch, tuple) else (batch, None)
+    real = images.astype(jnp.float32) / 127.5 - 1.0
+    return gan.train_step(state, real, jax.random.fold_in(state.rng, state.step), labels)
 
 
 class DataParallel:
@@ -73,6 +74,7 @@ class DataParallel:
                 f"use a multiple of {self.num_devices} or set --config.num_devices"
             )
         self.per_device_batch = config.batch_size // self.num_devices
+        self.stacked = config.n_critic > 1
         self.gan = jaxgan.build(config, axis_name=AXIS if self.num_devices > 1 else None)
         step = functools.partial(train_step_uint8, self.gan)
         mode = config.get("parallelism", "pmap")
@@ -119,18 +121,26 @@ class DataParallel:
             metrics = jax.tree.map(lambda x: x.addressable_shards[0].data[0], metrics)
         return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
-    def put_batch(self, batch: np.ndarray):
-        """Splits this process's batch, (b, ...) or (n_critic, b, ...), over its local devices."""
+    def put_batch(self, batch):
+        """Splits this process's batch over its local devices.
+
+        Args:
+          batch: images (b, ...) or (n_critic, b, ...), or a tuple (images, labels)
+            with labels (b,) or (n_critic, b).
+        """
         if self.mode == "single":
             return batch
-        if batch.ndim == 5:  # (n_critic, b, H, W, C) -> (devices, n_critic, b / devices, H, W, C)
-            k, b = batch.shape[:2]
-            batch = batch.reshape(k, self.num_local, b // self.num_local, *batch.shape[2:]).swapaxes(0, 1)
-        else:
-            batch = batch.reshape(self.num_local, -1, *batch.shape[1:])
+
+        def split(x):
+            if self.stacked:  # (n_critic, b, ...) -> (devices, n_critic, b / devices, ...)
+                k, b = x.shape[:2]
+                return x.reshape(k, self.num_local, b // self.num_local, *x.shape[2:]).swapaxes(0, 1)
+            return x.reshape(self.num_local, -1, *x.shape[1:])
+
+        batch = jax.tree.map(split, batch)
         if self.mode == "pmap":
             return batch
-        return self._global(batch)
+        return jax.tree.map(self._global, batch)
 
     def _global(self, local: np.ndarray):
         sharding = NamedSharding(self.mesh, P(AXIS))

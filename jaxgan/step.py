@@ -11,6 +11,11 @@ Built with ``axis_name``, the same functions run per device under
 ``jax.pmap`` (or ``shard_map``): gradients and metrics are averaged over that
 axis, BatchNorm statistics are global, and the latents and dropout masks do
 not depend on how the batch is split.
+
+A class-conditional GAN (``config.conditional``) takes the real batch's
+integer labels as well: ``train_step(state, images, key, labels)``. Its D
+step scores the fakes under the real batch's labels (so a gradient penalty
+interpolates within a class); its G step draws uniform labels.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from jaxgan.state import GANState
 Metrics = dict[str, jax.Array]
 
 PENALTIES = ("none", "gp", "r1")
+
+# Salt of the generator step's label stream: apart from its latents'.
+_LABEL_SALT = 0x1AB
 
 
 def make_optimizer(cfg) -> optax.GradientTransformation:
@@ -50,6 +58,7 @@ class GAN:
       generator, discriminator: the Flax modules.
       axis_name: the pmap axis the steps reduce over, or None.
       n_critic: discriminator updates per generator update.
+      num_classes: classes of a conditional GAN; 0 when unconditional.
     """
 
     def __init__(self, config, axis_name: str | None = None):
@@ -64,6 +73,7 @@ class GAN:
         self.image_shape = tuple(config.image_shape)
         self.latent_dim = config.latent_dim
         self.n_critic = config.n_critic
+        self.num_classes = models.conditional_classes(config)
         self.generator = models.make_generator(config, axis_name)
         self.discriminator = models.make_discriminator(config, axis_name)
         self.g_tx = make_optimizer(config.g_optimizer)
@@ -73,6 +83,7 @@ class GAN:
         self.g_step = jax.jit(self._g_step, static_argnums=2)
         self.train_step = jax.jit(self._train_step)
         self.sample = jax.jit(self._sample, static_argnums=2)
+        self.sample_from = jax.jit(self._sample_from, static_argnums=2)
 
     # -- building blocks -------------------------------------------------
 
@@ -80,8 +91,9 @@ class GAN:
         g_key, d_key = jax.random.split(key)
         z = jnp.zeros((1, self.latent_dim))
         x = jnp.zeros((1, *self.image_shape))
-        g_vars = self.generator.init(g_key, z, train=False)
-        d_vars = self.discriminator.init(d_key, x, train=False)
+        y = jnp.zeros((1,), jnp.int32) if self.num_classes else None
+        g_vars = self.generator.init(g_key, z, train=False, labels=y)
+        d_vars = self.discriminator.init(d_key, x, train=False, labels=y)
         g_params, d_params = g_vars["params"], d_vars["params"]
         ema = g_params if self.config.ema_decay > 0 else None
         return GANState(
@@ -105,9 +117,29 @@ class GAN:
         idx = offset + jnp.arange(n)
         return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (self.latent_dim,)))(idx)
 
+    def labels(self, key: jax.Array, n: int, offset: jax.Array | int = 0) -> jax.Array:
+        """Uniform class labels (n,) int32 for global examples offset .. offset + n - 1, like ``latents``."""
+        idx = offset + jnp.arange(n)
+        return jax.vmap(lambda i: jax.random.randint(jax.random.fold_in(key, i), (), 0, self.num_classes))(idx)
+
+    def class_rows(self, n: int) -> jax.Array:
+        """Labels (n,) in equal runs 0, 0, .., 1, 1, ..: a grid of n // num_classes columns has a row per class."""
+        return jnp.arange(n) * self.num_classes // n
+
+    def _local_offset(self, n):
+        return lax.axis_index(self.axis_name) * n if self.axis_name else 0
+
     def _local_latents(self, key, n):
-        offset = lax.axis_index(self.axis_name) * n if self.axis_name else 0
-        return self.latents(key, n, offset)
+        return self.latents(key, n, self._local_offset(n))
+
+    def _local_labels(self, key, n):
+        if not self.num_classes:
+            return None
+        return self.labels(jax.random.fold_in(key, _LABEL_SALT), n, self._local_offset(n))
+
+    def _check_labels(self, labels):
+        if self.num_classes and labels is None:
+            raise ValueError("this GAN is class-conditional (config.conditional): pass the real batch's labels")
 
     def _device_key(self, key):
         # Dropout masks and penalty interpolations differ per device.
@@ -116,33 +148,33 @@ class GAN:
     def _pmean(self, tree):
         return lax.pmean(tree, self.axis_name) if self.axis_name else tree
 
-    def generate(self, g_params, g_batch_stats, z, key, train: bool = True):
-        """Applies G; returns (images (B, H, W, C) in [-1, 1], updated batch stats)."""
+    def generate(self, g_params, g_batch_stats, z, key, train: bool = True, labels=None):
+        """Applies G to z (B, latent_dim) [and labels (B,)]; returns (images (B, H, W, C) in [-1, 1], batch stats)."""
         variables = {"params": g_params, "batch_stats": g_batch_stats}
         if not train:
-            return self.generator.apply(variables, z, train=False), g_batch_stats
+            return self.generator.apply(variables, z, train=False, labels=labels), g_batch_stats
         images, new = self.generator.apply(
-            variables, z, train=True, rngs={"dropout": key}, mutable=["batch_stats"]
+            variables, z, train=True, labels=labels, rngs={"dropout": key}, mutable=["batch_stats"]
         )
         return images, new.get("batch_stats", {})
 
-    def discriminate(self, d_params, d_batch_stats, images, key, train: bool = True):
-        """Applies D; returns (logits (B,), updated batch stats)."""
+    def discriminate(self, d_params, d_batch_stats, images, key, train: bool = True, labels=None):
+        """Applies D to images [and labels (B,)]; returns (logits (B,), updated batch stats)."""
         variables = {"params": d_params, "batch_stats": d_batch_stats}
         if not train:
-            return self.discriminator.apply(variables, images, train=False), d_batch_stats
+            return self.discriminator.apply(variables, images, train=False, labels=labels), d_batch_stats
         logits, new = self.discriminator.apply(
-            variables, images, train=True, rngs={"dropout": key}, mutable=["batch_stats"]
+            variables, images, train=True, labels=labels, rngs={"dropout": key}, mutable=["batch_stats"]
         )
         return logits, new.get("batch_stats", {})
 
-    def _penalty(self, d_params, d_batch_stats, real, fake, key):
+    def _penalty(self, d_params, d_batch_stats, real, fake, key, labels):
         if self.config.penalty == "none":
             return jnp.zeros(())
         drop_key, gp_key = jax.random.split(key)
 
         def critic(x):
-            return self.discriminate(d_params, d_batch_stats, x, drop_key)[0]
+            return self.discriminate(d_params, d_batch_stats, x, drop_key, labels=labels)[0]
 
         if self.config.penalty == "gp":
             return penalties.gradient_penalty(critic, real, fake, gp_key)
@@ -150,38 +182,45 @@ class GAN:
 
     # -- the steps -------------------------------------------------------
 
-    def _d_step(self, state: GANState, real: jax.Array, key: jax.Array) -> tuple[GANState, Metrics]:
+    def _d_step(self, state: GANState, real: jax.Array, key: jax.Array, labels=None) -> tuple[GANState, Metrics]:
         """One discriminator update; G's parameters and statistics are untouched.
 
         Args:
           state: the training state.
           real: real images (B, H, W, C) in [-1, 1] (per device under pmap).
           key: PRNG key of this update.
+          labels: int labels (B,) of ``real``; required by a conditional GAN,
+            whose fakes are made and scored under the same labels.
 
         Returns:
           (new state, metrics): d_loss (without the penalty), penalty (unweighted),
           d_real and d_fake (mean D output, a probability for the BCE losses),
           d_accuracy and d_grad_norm.
         """
+        self._check_labels(labels)
+        labels = labels if self.num_classes else None
         z_key, g_key, key = jax.random.split(key, 3)
         real_key, fake_key, pen_key = jax.random.split(self._device_key(key), 3)
         z = self._local_latents(z_key, real.shape[0])
         # G runs in training mode, as in the reference implementations, but its
         # statistics are only updated by the generator's own step.
-        fake, _ = self.generate(state.g_params, state.g_batch_stats, z, self._device_key(g_key))
+        fake, _ = self.generate(state.g_params, state.g_batch_stats, z, self._device_key(g_key), labels=labels)
         fake = lax.stop_gradient(fake)
 
         def loss_fn(d_params):
             if jax.tree.leaves(state.d_batch_stats):
                 # BatchNorm: real and fake batches are normalised apart, as in the reference DCGAN.
-                real_logits, stats = self.discriminate(d_params, state.d_batch_stats, real, real_key)
-                fake_logits, stats = self.discriminate(d_params, stats, fake, fake_key)
+                real_logits, stats = self.discriminate(d_params, state.d_batch_stats, real, real_key, labels=labels)
+                fake_logits, stats = self.discriminate(d_params, stats, fake, fake_key, labels=labels)
             else:
                 # Examples are independent: one call on both halves makes larger, faster matmuls.
-                logits, stats = self.discriminate(d_params, state.d_batch_stats, jnp.concatenate([real, fake]), real_key)
+                both = None if labels is None else jnp.concatenate([labels, labels])
+                logits, stats = self.discriminate(
+                    d_params, state.d_batch_stats, jnp.concatenate([real, fake]), real_key, labels=both
+                )
                 real_logits, fake_logits = jnp.split(logits, 2)
             loss = losses.d_loss(self.config.loss, real_logits, fake_logits)
-            penalty = self._penalty(d_params, state.d_batch_stats, real, fake, pen_key)
+            penalty = self._penalty(d_params, state.d_batch_stats, real, fake, pen_key, labels)
             total = loss + self.config.penalty_weight * penalty
             return total, (stats, loss, penalty, real_logits, fake_logits)
 
@@ -217,11 +256,12 @@ class GAN:
         z_key, key = jax.random.split(key)
         g_key, d_key = jax.random.split(self._device_key(key))
         z = self._local_latents(z_key, batch_size)
+        labels = self._local_labels(z_key, batch_size)
 
         def loss_fn(g_params):
-            fake, stats = self.generate(g_params, state.g_batch_stats, z, g_key)
+            fake, stats = self.generate(g_params, state.g_batch_stats, z, g_key, labels=labels)
             # D in training mode (its batch statistics), its updates discarded.
-            logits, _ = self.discriminate(state.d_params, state.d_batch_stats, fake, d_key)
+            logits, _ = self.discriminate(state.d_params, state.d_batch_stats, fake, d_key, labels=labels)
             return losses.g_loss(self.config.loss, logits), stats
 
         (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.g_params)
@@ -238,7 +278,7 @@ class GAN:
         )
         return state, {"g_loss": self._pmean(loss), "g_grad_norm": optax.tree.norm(grads)}
 
-    def _train_step(self, state: GANState, real: jax.Array, key: jax.Array) -> tuple[GANState, Metrics]:
+    def _train_step(self, state: GANState, real: jax.Array, key: jax.Array, labels=None) -> tuple[GANState, Metrics]:
         """n_critic discriminator updates, then one generator update.
 
         Args:
@@ -247,6 +287,8 @@ class GAN:
             update, or (n_critic, B, H, W, C) with a fresh batch for each, as in
             the WGAN papers.
           key: PRNG key of this step, e.g. ``fold_in(state.rng, state.step)``.
+          labels: int labels of ``real``, (B,) or (n_critic, B); required by a
+            conditional GAN, ignored otherwise.
 
         Returns:
           (new state, metrics of the last D update and of the G update).
@@ -254,12 +296,22 @@ class GAN:
         stacked = real.ndim == len(self.image_shape) + 2
         if stacked and real.shape[0] != self.n_critic:
             raise ValueError(f"real has {real.shape[0]} stacked batches; expected n_critic={self.n_critic}")
+        self._check_labels(labels)
+        labels = labels if self.num_classes else None
+
+        def batch(i):
+            if not stacked:
+                return real, labels
+            return real[i], None if labels is None else labels[i]
+
         d_keys = jax.random.split(jax.random.fold_in(key, 0), self.n_critic)
         if self.n_critic == 1:
-            state, d_metrics = self._d_step(state, real[0] if stacked else real, d_keys[0])
+            images, y = batch(0)
+            state, d_metrics = self._d_step(state, images, d_keys[0], y)
         else:
             def critic_update(state, i):
-                return self._d_step(state, real[i] if stacked else real, d_keys[i])
+                images, y = batch(i)
+                return self._d_step(state, images, d_keys[i], y)
 
             state, d_metrics = lax.scan(critic_update, state, jnp.arange(self.n_critic))
             d_metrics = jax.tree.map(lambda m: m[-1], d_metrics)
@@ -267,13 +319,22 @@ class GAN:
         state, g_metrics = self._g_step(state, jax.random.fold_in(key, 1), batch_size)
         return state, {**d_metrics, **g_metrics}
 
-    def _sample(self, state: GANState, key: jax.Array, n: int) -> jax.Array:
+    def _sample(self, state: GANState, key: jax.Array, n: int, labels=None) -> jax.Array:
         """n images (n, H, W, C) in [-1, 1] from G in inference mode (EMA weights if kept).
 
         The same key gives the same latents, so grids over training compare.
+        A conditional GAN makes ``labels`` (n,), by default ``class_rows(n)``.
         """
+        return self._sample_from(state.generator_variables(), key, n, labels)
+
+    def _sample_from(self, variables: dict, key: jax.Array, n: int, labels=None) -> jax.Array:
+        """``sample`` from the generator's Flax variables alone ({'params', 'batch_stats'})."""
         z = self.latents(key, n)
-        return self.generator.apply(state.generator_variables(), z, train=False)
+        if not self.num_classes:
+            labels = None
+        elif labels is None:
+            labels = self.class_rows(n)
+        return self.generator.apply(variables, z, train=False, labels=labels)
 
     def num_params(self, state: GANState) -> dict[str, int]:
         """Counts of trainable parameters and BatchNorm statistics per network."""

@@ -23,7 +23,8 @@ def test_every_preset_builds_inits_and_steps(name):
     gan = jaxgan.build(c)
     state = gan.init(jax.random.PRNGKey(0))
     real = jax.random.uniform(jax.random.PRNGKey(1), (2, *c.image_shape), minval=-1, maxval=1)
-    state, metrics = gan.train_step(state, real, jax.random.PRNGKey(2))
+    labels = jax.numpy.arange(2) % c.num_classes if c.conditional else None
+    state, metrics = gan.train_step(state, real, jax.random.PRNGKey(2), labels)
     assert int(state.step) == 1
     for k, v in metrics.items():
         assert np.isfinite(v), k

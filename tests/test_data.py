@@ -112,3 +112,13 @@ def test_prefetching_iterator_matches_direct_batches():
 def test_batch_larger_than_dataset():
     with pytest.raises(data.DataError, match="larger than the dataset"):
         data.Batches(np.zeros((3, 1, 1, 1), np.uint8), 4, seed=0)
+
+
+def test_batches_carry_their_labels():
+    images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1)
+    labels = np.arange(40, dtype=np.int32) * 7
+    x, y = data.Batches(images, 8, seed=2, labels=labels).step(9)
+    np.testing.assert_array_equal(y, x.ravel().astype(np.int32) * 7)
+    xs, ys = data.Batches(images, 8, seed=2, n_critic=2, labels=labels).step(3)
+    assert xs.shape == (2, 8, 1, 1, 1) and ys.shape == (2, 8)
+    np.testing.assert_array_equal(ys, xs[..., 0, 0, 0].astype(np.int32) * 7)

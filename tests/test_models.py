@@ -109,3 +109,34 @@ def test_sigmoid_output_is_rescaled_to_minus_one_one():
     v = jax.tree.map(lambda p: p * 100, v)
     images = g.apply(v, jnp.ones((3, 5)))
     assert jnp.min(images) < -0.9 and jnp.max(images) > 0.9 and jnp.all(jnp.abs(images) <= 1)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_conditional_networks_use_the_label(kind):
+    if kind == "mlp":
+        g = models.MLPGenerator(image_shape=(8, 8, 1), features=(16,), num_classes=3)
+        d = models.MLPDiscriminator(features=(16,), num_classes=3)
+    else:
+        g = models.DCGANGenerator(image_shape=(8, 8, 1), width=4, num_classes=3)
+        d = models.DCGANDiscriminator(width=4, num_classes=3)
+    z, y0, y1 = jnp.ones((2, 5)), jnp.array([0, 0]), jnp.array([1, 2])
+    gv = g.init(jax.random.PRNGKey(0), z, train=False, labels=y0)
+    dv = d.init(jax.random.PRNGKey(1), jnp.zeros((2, 8, 8, 1)), train=False, labels=y0)
+    x0, x1 = g.apply(gv, z, train=False, labels=y0), g.apply(gv, z, train=False, labels=y1)
+    assert x0.shape == (2, 8, 8, 1) and not jnp.allclose(x0, x1)
+    # The projection term: D's logit is Dense(h) + <embed(y), h>.
+    assert not jnp.allclose(d.apply(dv, x0, train=False, labels=y0), d.apply(dv, x0, train=False, labels=y1))
+    assert gv["params"]["label_embed"]["embedding"].shape == (3, 3)
+    with pytest.raises(ValueError, match="class-conditional: pass labels"):
+        g.apply(gv, z, train=False)
+
+
+def test_projection_adds_the_label_embedding_dot_features():
+    d = models.MLPDiscriminator(features=(4,), num_classes=2, activation="none")
+    x, y = jax.random.normal(jax.random.PRNGKey(0), (3, 2, 2, 1)), jnp.array([0, 1, 1])
+    v = d.init(jax.random.PRNGKey(1), x, train=False, labels=y)
+    p = v["params"]
+    h = x.reshape(3, -1) @ p["Dense_0"]["kernel"] + p["Dense_0"]["bias"]
+    expected = (h @ p["Dense_1"]["kernel"])[:, 0] + p["Dense_1"]["bias"][0] + jnp.sum(
+        p["label_projection"]["embedding"][y] * h, axis=1)
+    np.testing.assert_allclose(d.apply(v, x, train=False, labels=y), expected, rtol=1e-5, atol=1e-6)

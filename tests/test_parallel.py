@@ -10,14 +10,17 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from clirun import ENV, FOUR_DEVICES, ROOT, run, train
 
 WORKER = str(ROOT / "tests" / "parallel_worker.py")
 
 
-def test_four_device_step_equals_one_device_step():
-    # keras_gan_mnist: BatchNorm in G (synchronised over devices), no dropout; global batch 32.
-    result = run([sys.executable, WORKER, "compare", "keras_gan_mnist", "32"], env=FOUR_DEVICES)
+@pytest.mark.parametrize("preset", ["keras_gan_mnist", "digits_cgan"])
+def test_four_device_step_equals_one_device_step(preset):
+    # keras_gan_mnist: BatchNorm in G (synchronised over devices), no dropout; digits_cgan: labels
+    # split with the images, G's labels drawn per global example. Global batch 32.
+    result = run([sys.executable, WORKER, "compare", preset, "32"], env=FOUR_DEVICES)
     assert result.returncode == 0, result.stderr[-3000:]
     found = dict(re.findall(r"(pmap|shard_map) devices=4 max_rel_diff=\S+ norm_rel_diff=(\S+)", result.stdout))
     assert set(found) == {"pmap", "shard_map"}, result.stdout

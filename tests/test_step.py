@@ -121,3 +121,23 @@ def test_bad_config_is_a_clear_error():
     c.g_optimizer.name = "adamm"
     with pytest.raises(ValueError, match="unknown optimizer 'adamm'"):
         jaxgan.build(c)
+
+
+def test_conditional_step_needs_labels_and_draws_them_per_example():
+    gan = jaxgan.build(tiny_config("mlp", conditional=True, num_classes=3))
+    state = gan.init(jax.random.PRNGKey(0))
+    real = jnp.zeros((8, 8, 8, 1))
+    with pytest.raises(ValueError, match="class-conditional"):
+        gan.train_step(state, real, jax.random.PRNGKey(1))
+    new, metrics = gan.train_step(state, real, jax.random.PRNGKey(1), jnp.arange(8) % 3)
+    assert int(new.step) == 1 and all(np.isfinite(v) for v in jax.device_get(metrics).values())
+    key = jax.random.PRNGKey(4)
+    whole = gan.labels(key, 64)
+    np.testing.assert_array_equal(whole, jnp.concatenate([gan.labels(key, 32, 0), gan.labels(key, 32, 32)]))
+    assert set(np.asarray(whole).tolist()) == {0, 1, 2}
+    np.testing.assert_array_equal(gan.class_rows(6), [0, 0, 1, 1, 2, 2])
+    # A grid's rows are classes: the same latents under another label give other images.
+    a = gan.sample(new, key, 6)
+    b = gan.sample(new, key, 6, jnp.zeros(6, jnp.int32))
+    np.testing.assert_array_equal(a[:2], b[:2])
+    assert not np.allclose(a[2:], b[2:])

@@ -63,7 +63,11 @@ def get_config() -> ml_collections.ConfigDict:
     c.penalty_weight = 10.0
     c.clip = 0.0  # WGAN weight clipping of D; 0 disables
     c.n_critic = 1
-    c.ema_decay = 0.0  # EMA of G's weights for sampling; 0 disables
+    c.ema_decay = 0.0  # EMA of G's weights for sampling and evaluation; 0 disables
+    # Class-conditional G and D (concatenated label embedding in G, projection
+    # D); needs a labelled dataset. Sample grids then have one row per class.
+    c.conditional = False
+    c.num_classes = 10
 
     # Durations are in generator steps.
     c.steps = 10_000
@@ -72,6 +76,12 @@ def get_config() -> ml_collections.ConfigDict:
     c.log_every = 100
     c.sample_every = 1_000
     c.checkpoint_every = 1_000
+    # Every eval_every steps: FD, KID, coverage, precision/recall of
+    # eval_samples samples against the test split (see jaxgan.evaluator) into
+    # metrics.jsonl, and the checkpoint with the lowest FD kept in <workdir>/best.
+    # Needs a labelled dataset (the feature classifier trains on it); 0 disables.
+    c.eval_every = 0
+    c.eval_samples = 1000
     c.num_samples = 100  # images in each sample grid
     c.max_to_keep = 3
 
