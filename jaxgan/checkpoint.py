@@ -1,5 +1,7 @@
 """Orbax checkpoints of a GAN run, and restoring them.
 
+A run keeps its latest checkpoints in <workdir>/checkpoints and, when it
+evaluates, the one with the lowest FD in <workdir>/best (``directory``).
 A checkpoint holds three items, so that sampling can read the generator alone:
   generator  G's params, BatchNorm statistics and EMA params;
   train      D's params and statistics, both optimizer states, step and RNG key;
@@ -30,6 +32,11 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used as asked; the message says how to fix it."""
 
 
+def directory(workdir: str, best: bool = False) -> str:
+    """Where a run keeps its checkpoints: the latest ones, or the best one by FD."""
+    return os.path.join(workdir, "best" if best else "checkpoints")
+
+
 def _split(state: GANState) -> tuple[dict, dict]:
     generator = {"params": state.g_params, "batch_stats": state.g_batch_stats, "ema_params": state.g_ema_params}
     train = {
@@ -52,16 +59,22 @@ class Checkpointer:
 
     Args:
       directory: where the numbered checkpoints live.
-      max_to_keep: how many recent checkpoints to keep.
+      max_to_keep: how many checkpoints to keep: the most recent ones, or the
+        best ones with ``best_metric``.
       async_save: write in a background thread while training goes on.
+      best_metric: keep the checkpoints with the lowest value of this metric
+        (Orbax's best_fn), which every ``save`` then passes in ``metrics``.
     """
 
-    def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True):
+    def __init__(self, directory: str, max_to_keep: int = 3, async_save: bool = True, best_metric: str | None = None):
         self.directory = os.path.abspath(directory)
+        best = {}
+        if best_metric:
+            best = dict(best_fn=lambda m: m[best_metric], best_mode="min", keep_checkpoints_without_metrics=False)
         self.manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(
-                max_to_keep=max_to_keep, enable_async_checkpointing=async_save, create=True
+                max_to_keep=max_to_keep, enable_async_checkpointing=async_save, create=True, **best
             ),
             # Registered up front so that item metadata (shapes) can be read before a restore.
             item_handlers={
@@ -77,7 +90,7 @@ class Checkpointer:
     def all_steps(self) -> list[int]:
         return list(self.manager.all_steps())
 
-    def save(self, state: GANState, meta: dict[str, Any], force: bool = False) -> bool:
+    def save(self, state: GANState, meta: dict[str, Any], force: bool = False, metrics: dict | None = None) -> bool:
         """Starts saving ``state`` (host-local, unreplicated) at its step; returns whether it did."""
         generator, train = _split(state)
         return self.manager.save(
@@ -88,6 +101,7 @@ class Checkpointer:
                 meta=ocp.args.JsonSave(meta),
             ),
             force=force,
+            metrics=metrics,
         )
 
     def restore(self, template: GANState, step: int | None = None, config=None) -> tuple[GANState, dict]:

@@ -16,6 +16,7 @@ are not available offline); ``jaxgan.evaluate`` caches it per dataset.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import flax.linen as nn
@@ -183,11 +184,22 @@ def train_classifier(train_x, train_y, test_x, test_y, steps: int = 3000, seed: 
     return params, float(np.mean(np.asarray(logits).argmax(1) == np.asarray(test_y)))
 
 
+@functools.cache
+def _classifier_apply(num_classes: int):
+    """The jitted (features, probabilities) of a Classifier, built once per class count."""
+    model = Classifier(num_classes=num_classes)
+
+    def apply(params, x):
+        h, logits = model.apply(params, x)
+        return h, jax.nn.softmax(logits)
+
+    return jax.jit(apply)
+
+
 def classify(params, images, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Features (N, D) and class probabilities (N, K) of images in [-1, 1], in batches."""
     num_classes = params["params"][sorted(params["params"])[-1]]["bias"].shape[0]
-    model = Classifier(num_classes=num_classes)
-    apply = jax.jit(lambda p, x: (lambda h, logits: (h, jax.nn.softmax(logits)))(*model.apply(p, x)))
+    apply = _classifier_apply(num_classes)
     feats, probs = [], []
     for i in range(0, len(images), batch_size):
         h, p = apply(params, jnp.asarray(images[i : i + batch_size]))
@@ -201,7 +213,13 @@ def scores(real_feats, fake_feats, fake_probs=None) -> dict[str, float]:
     fd = frechet_distance(GaussianStats(real_feats.shape[1]).update(real_feats),
                           GaussianStats(fake_feats.shape[1]).update(fake_feats))
     kid_mean, kid_std = kid(real_feats, fake_feats)
-    precision, recall = precision_recall(real_feats, fake_feats)
+    # k-NN manifolds of equal-sized sets, as in the paper; this also bounds the
+    # distance matrices for large test splits (10,000 for MNIST).
+    if len(real_feats) > len(fake_feats):
+        subset = np.random.default_rng(0).choice(len(real_feats), len(fake_feats), replace=False)
+        precision, recall = precision_recall(real_feats[subset], fake_feats)
+    else:
+        precision, recall = precision_recall(real_feats, fake_feats)
     out = {"fd": fd, "kid": kid_mean, "kid_std": kid_std, "precision": precision, "recall": recall,
            "num_real": len(real_feats), "num_fake": len(fake_feats)}
     if fake_probs is not None:

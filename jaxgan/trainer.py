@@ -2,9 +2,10 @@
 
 Everything the loop writes lives in the workdir:
   config.json       the resolved config
-  metrics.jsonl     one JSON object per log step
+  metrics.jsonl     one JSON object per log step, and one per evaluation (eval_* keys)
   samples/          PNG grids from one fixed latent batch, and loss.png
   checkpoints/      Orbax checkpoints (see jaxgan.checkpoint)
+  best/             the checkpoint with the lowest FD, when the run evaluates
 
 Running again with the same workdir resumes from the latest checkpoint and
 reproduces the uninterrupted run: the key of step t is fold_in(rng, t) and
@@ -26,6 +27,7 @@ from absl import logging
 from jax.experimental import multihost_utils
 
 from jaxgan import checkpoint, data, images, parallel, writers
+from jaxgan.evaluator import Evaluator
 from jaxgan.state import GANState
 
 # Salt of the fixed sample latents: apart from every training key.
@@ -113,7 +115,7 @@ def check_config(config) -> None:
     for field in ("steps", "batch_size"):
         if config[field] <= 0:
             raise ValueError(f"{field} must be positive, got {config[field]}; set --config.{field}=N with N > 0")
-    for field in ("log_every", "sample_every", "checkpoint_every"):
+    for field in ("log_every", "sample_every", "checkpoint_every", "eval_every"):
         if config[field] < 0:
             raise ValueError(f"{field} must be >= 0 (0 disables it), got {config[field]}")
 
@@ -149,28 +151,63 @@ def _train(config, workdir: str, main: bool) -> GANState:
         "devices: %d (%d per process, %d processes), batch %d per device, %s",
         par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,
     )
+    evaluator = None
     if jax.process_count() > 1:
-        # One process prepares the dataset; the others would race it on the same files.
+        # One process prepares the dataset and the evaluation's classifier; the
+        # others would race it on the same files.
         if main:
             data.prepare(config)
+            evaluator = _evaluator(config)
         multihost_utils.sync_global_devices("jaxgan: dataset prepared")
-    train_images = data.load_images(config)
+    # Every process evaluates (the results agree), as the best checkpoint's save is collective.
+    evaluator = evaluator or _evaluator(config)
+    train_images = data.load_images(config, with_labels=config.conditional)
+    labels = None
+    if config.conditional:
+        train_images, labels = train_images
+        if labels.min() < 0 or labels.max() >= config.num_classes:
+            raise data.DataError(
+                f"a conditional GAN needs labels in [0, num_classes={config.num_classes}), and {config.dataset!r} "
+                f"has {'none' if labels.min() < 0 else f'labels up to {labels.max()}'}; set --config.num_classes "
+                "or --config.conditional=False"
+            )
     batches = data.Batches(
-        train_images, config.batch_size, config.seed, config.n_critic, jax.process_index(), jax.process_count()
+        train_images, config.batch_size, config.seed, config.n_critic, jax.process_index(), jax.process_count(),
+        labels,
     )
     logging.info("dataset %s: %d images of shape %s", config.dataset, len(train_images), train_images.shape[1:])
 
-    ckpt = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"), config.max_to_keep)
+    ckpt = checkpoint.Checkpointer(checkpoint.directory(workdir), config.max_to_keep)
+    best = checkpoint.Checkpointer(checkpoint.directory(workdir, best=True), 1, best_metric="fd") if evaluator else None
     try:
-        return _loop(config, workdir, main, par, batches, ckpt)
+        return _loop(config, workdir, main, par, batches, ckpt, evaluator, best)
     finally:
-        try:
-            ckpt.close()  # also on errors: Orbax's threads must not outlive the exit
-        except Exception:  # noqa: BLE001 - a failed save was already reported
-            pass
+        for manager in (ckpt, best):
+            try:
+                if manager:
+                    manager.close()  # also on errors: Orbax's threads must not outlive the exit
+            except Exception:  # noqa: BLE001 - a failed save was already reported
+                pass
 
 
-def _loop(config, workdir, main, par, batches, ckpt) -> GANState:
+def _evaluator(config) -> Evaluator | None:
+    if not config.eval_every:
+        return None
+    if config.dataset.startswith("folder:"):
+        logging.warning("no evaluation: an image folder has no labels to train the feature classifier on")
+        return None
+    evaluator = Evaluator(config)
+    floor = evaluator.floor
+    logging.info(
+        "evaluating every %d steps on %d samples; feature classifier test accuracy %.4f; real floor: "
+        "FD %.4g, KID %.4g, precision %.3f, recall %.3f",
+        config.eval_every, evaluator.num_samples, evaluator.accuracy, floor["fd"], floor["kid"],
+        floor["precision"], floor["recall"],
+    )
+    return evaluator
+
+
+def _loop(config, workdir, main, par, batches, ckpt, evaluator, best) -> GANState:
     gan = par.gan
     state = gan.init(jax.random.PRNGKey(config.seed))
     if ckpt.latest_step() is not None:
@@ -188,13 +225,16 @@ def _loop(config, workdir, main, par, batches, ckpt) -> GANState:
     fixed_key = sample_key(config)
     finite = jax.jit(lambda t: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(t)])))
 
-    def save(host_state, force=False):
-        step = int(host_state.step)
+    def check_finite(host_state):
         if not finite((host_state.g_params, host_state.d_params)):
-            raise TrainingError(_diverged_message(step, ckpt, "the parameters"))
+            raise TrainingError(_diverged_message(int(host_state.step), ckpt, "the parameters"))
+
+    def save(host_state, force=False, manager=ckpt, metrics=None):
+        step = int(host_state.step)
+        check_finite(host_state)
         meta = {"data_position": step * config.n_critic, "config": config.to_json(), "num_devices": par.num_devices}
-        with _save_errors(ckpt, step):
-            ckpt.save(host_state, meta, force=force)
+        with _save_errors(manager, step):
+            manager.save(host_state, meta, force=force, metrics=metrics)
 
     placed = par.put_state(state)
     stops = _StopSignals()
@@ -227,10 +267,26 @@ def _loop(config, workdir, main, par, batches, ckpt) -> GANState:
                     _report(progress, done, config.steps, values)
 
             host_state = None
-            if main and due(done, config.sample_every, config.steps):
+            if evaluator and due(done, config.eval_every, config.steps):
                 host_state = par.get_state(placed)
+                check_finite(host_state)
+                result = evaluator(gan, host_state.generator_variables())
+                if main:
+                    log.write(done, {f"eval_{k}": v for k, v in result.items()} | {"eval_fd_floor": evaluator.floor["fd"]})
+                    logging.info(
+                        "eval step %d: FD %.4g (real floor %.4g), KID %.4g, %d classes covered, precision %.3f, "
+                        "recall %.3f", done, result["fd"], evaluator.floor["fd"], result["kid"],
+                        result["coverage_covered"], result["precision"], result["recall"],
+                    )
+                save(host_state, manager=best, metrics={"fd": result["fd"]})
+
+            if main and due(done, config.sample_every, config.steps):
+                host_state = host_state or par.get_state(placed)
                 samples = gan.sample(host_state, fixed_key, config.num_samples)
-                images.save_grid(samples, os.path.join(workdir, "samples", f"step_{done:07d}.png"))
+                images.save_grid(
+                    samples, os.path.join(workdir, "samples", f"step_{done:07d}.png"),
+                    images.class_columns(config.num_samples, gan.num_classes),
+                )
                 writers.plot_losses(log.read(), os.path.join(workdir, "samples", "loss.png"))
 
             # The end of a run and a stop signal always checkpoint, whatever the period.
@@ -238,19 +294,25 @@ def _loop(config, workdir, main, par, batches, ckpt) -> GANState:
                 save(host_state or par.get_state(placed), force=bool(stops.received))
 
             if stops.received:
-                with _save_errors(ckpt, done):
-                    ckpt.wait()
+                _wait(ckpt, best, done)
                 name = signal.Signals(stops.received).name
                 logging.warning("%s at step %d: checkpoint written; run the same command to resume", name, done)
                 raise Interrupted(stops.received)
-        with _save_errors(ckpt, config.steps):
-            ckpt.wait()
+        _wait(ckpt, best, config.steps)
     finally:
         stops.restore()
         if progress is not None:
             progress.close()
         batch_iter.close()
     return par.get_state(placed)
+
+
+def _wait(ckpt, best, step: int) -> None:
+    """Waits for the pending saves of both managers, reporting a failed one."""
+    for manager in (ckpt, best):
+        if manager:
+            with _save_errors(manager, step):
+                manager.wait()
 
 
 @contextlib.contextmanager

@@ -35,13 +35,19 @@ class MetricsLog:
 
 
 def plot_losses(entries: list[dict], path: str) -> None:
-    """Plots d_loss and g_loss (and the penalty, when used) over steps into a PNG."""
+    """Plots d_loss and g_loss (and the penalty, when used) over steps into a PNG.
+
+    When the log has evaluations, a second panel plots FD and its real floor.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    evals = [e for e in entries if "eval_fd" in e]
+    entries = [e for e in entries if "d_loss" in e]
+    fig, axes = plt.subplots(1, 2 if evals else 1, figsize=(12 if evals else 7, 4), dpi=100, squeeze=False)
+    ax = axes[0, 0]
     steps = [e["step"] for e in entries]
     keys = LOSS_KEYS + (("penalty",) if any(e.get("penalty", 0) for e in entries) else ())
     for key in keys:
@@ -50,6 +56,15 @@ def plot_losses(entries: list[dict], path: str) -> None:
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend()
+    if evals:
+        fd = axes[0, 1]
+        fd.plot([e["step"] for e in evals], [e["eval_fd"] for e in evals], "o-", label="FD of samples")
+        fd.axhline(evals[-1]["eval_fd_floor"], color="gray", ls="--", label="real train vs test")
+        fd.set_xlabel("step")
+        fd.set_ylabel("FD (classifier features)")
+        fd.set_yscale("log")
+        fd.grid(alpha=0.3)
+        fd.legend()
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

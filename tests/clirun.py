@@ -18,6 +18,10 @@ FOUR_DEVICES = {**ENV, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
 
 
 def train_cmd(workdir, *flags):
+    # Evaluation (tested on its own in test_cli) is off unless a test asks for it: it would add
+    # seconds to every run that reaches its last step.
+    if not any(f.startswith("--config.eval_every") for f in flags):
+        flags = (*flags, "--config.eval_every=0")
     return [sys.executable, str(ROOT / "train.py"), f"--workdir={workdir}", *flags]
 
 

@@ -24,10 +24,11 @@ STEPS, CHECKPOINT_EVERY = 300, 25
 def main(mode, workdir, target):
     config = configs.get("digits")
     config.steps, config.log_every, config.checkpoint_every, config.sample_every = STEPS, 5, CHECKPOINT_EVERY, 0
+    config.eval_every = 0
     save = checkpoint.Checkpointer.save
 
-    def kill_during_save(self, state, meta, force=False):
-        started = save(self, state, meta, force)
+    def kill_during_save(self, state, meta, force=False, metrics=None):
+        started = save(self, state, meta, force, metrics)
         if int(state.step) == target:
             # The save returns once the write is under way in the background.
             assert os.path.isdir(os.path.join(self.directory, f"{target}.orbax-checkpoint-tmp")) or not os.path.isdir(

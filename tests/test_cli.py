@@ -104,3 +104,41 @@ def test_evaluate_reports_metrics_and_the_real_baseline(short_run):
     # 40 steps of training are far from the real data's floor.
     assert report["samples_vs_test"]["fd"] > report["train_vs_test"]["fd"]
     assert report["train_vs_test"]["coverage_covered"] == 10 and report["samples_vs_test"]["num_fake"] == 200
+
+
+def test_conditional_run_evaluates_and_keeps_the_best_checkpoint(tmp_path):
+    workdir = tmp_path / "cgan"
+    train(workdir, "--config=digits_cgan", "--config.steps=60", "--config.log_every=30", "--config.eval_every=20",
+          "--config.eval_samples=200", "--config.sample_every=60", "--config.checkpoint_every=60",
+          "--config.num_samples=20")
+    evals = [e for e in map(json.loads, (workdir / "metrics.jsonl").read_text().splitlines()) if "eval_fd" in e]
+    assert [e["step"] for e in evals] == [20, 40, 60]
+    for e in evals:
+        assert e["eval_num_fake"] == 200 and 0 <= e["eval_conditional_accuracy"] <= 1
+        assert e["eval_fd"] > e["eval_fd_floor"] > 0 and 0 <= e["eval_coverage_covered"] <= 10
+    # <workdir>/best holds the one evaluated step with the lowest FD; checkpoints/ the latest.
+    best_step = min(evals, key=lambda e: e["eval_fd"])["step"]
+    assert [p.name for p in (workdir / "best").iterdir()] == [str(best_step)]
+    assert [p.name for p in (workdir / "checkpoints").iterdir()] == ["60"]
+    # A row per class: 20 samples of 10 classes are 2 columns, 10 rows.
+    width, height = Image.open(workdir / "samples" / "step_0000060.png").size
+    assert height > 4 * width
+    out = tmp_path / "s.npz"
+    result = run(["-m", "jaxgan.sample", f"--workdir={workdir}", "--best", "--num=30", f"--out={out}"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(out)["labels"], np.arange(30) // 3)
+    result = run(["-m", "jaxgan.evaluate", f"--workdir={workdir}", "--best", "--num=200"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["step"] == best_step
+    assert report["samples_vs_test"]["fd"] == pytest.approx(min(e["eval_fd"] for e in evals), rel=1e-6)
+
+
+def test_sample_best_without_evaluation_is_one_line(short_run):
+    workdir, _ = short_run
+    result = run(["-m", "jaxgan.sample", f"--workdir={workdir}", "--best", "--out=x.png"])
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"jaxgan: error: no best checkpoint in {workdir}: the run did not evaluate (--config.eval_every); "
+        "drop --best to use the latest"
+    ]

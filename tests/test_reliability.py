@@ -118,6 +118,7 @@ BAD = [
     (["--config.dataset=mnist", "--config.data_dir={tmp}/tfds"], "manual_dir"),
     (["--config.dataset=folder:{tmp}"], "no PNG or JPEG images under"),
     (["--config.dataset=folder:{tmp}/missing"], "does not exist"),
+    (["--config=digits_cgan", "--config.num_classes=5"], "labels in [0, num_classes=5), and 'digits' has labels up to 9"),
 ]
 
 

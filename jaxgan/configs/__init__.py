@@ -11,6 +11,9 @@ import ml_collections
 
 _PRESETS = (
     "digits",
+    "digits_cgan",
+    "digits_wgan",
+    "digits_wgan_gp",
     "vanilla_mnist",
     "keras_gan_mnist",
     "fmnist_fc",

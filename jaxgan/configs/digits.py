@@ -4,11 +4,15 @@ Trains on a 2-core CPU in a few minutes and works offline:
 
     python train.py                       # same as --config=digits
 
-Result (30,000 steps, 2m14s wall on the 2-core CI CPU), from
-``python benchmarks/digits_quality.py runs/digits``: samples of all ten
-digits; 89% of 1,000 samples are classified with confidence >= 0.8 by an SVC
-trained on the real digits, and those include every digit, 64 to 121 of each;
-classifier score 7.56 (of at most 10).
+Evaluates every 5,000 steps; ``python -m jaxgan.evaluate --workdir=runs/digits --best``
+scores the best checkpoint again.
+
+Result (30,000 steps, 1.6 min wall on the 2-core CI CPU, from
+``python benchmarks/digits_results.py``): the best checkpoint (step 30,000)
+has FD 17.1 against a real floor of 8.8 (1.9x), KID 0.76 (floor 0.32), all
+10 digits covered, precision 0.77, recall 0.83. ``--config.loss=minimax``,
+``lsgan`` and ``hinge`` reach 1.8x, 2.5x and 1.6x the floor in the same time
+(README, Results on digits).
 """
 
 from jaxgan.configs import base
@@ -33,4 +37,5 @@ def get_config():
     c.log_every = 200
     c.sample_every = 2_000
     c.checkpoint_every = 2_000
+    c.eval_every = 5_000
     return c
