@@ -54,18 +54,32 @@ def timed(fn, repeats: int, inner: int, budget_s: float = 1.0) -> float:
 
     ``inner`` shrinks so that one repeat takes about ``budget_s`` for slow steps.
     """
-    t0 = time.perf_counter()
-    fn()
-    fn.sync()
-    inner = max(1, min(inner, int(budget_s / (time.perf_counter() - t0))))
-    times = []
-    for _ in range(repeats):
+    return timed_together([fn], repeats, inner, budget_s)[0]
+
+
+def timed_together(fns, repeats: int, inner: int, budget_s: float = 1.0) -> list[float]:
+    """``timed`` for several steps at once, their repeats interleaved (in alternating order).
+
+    The machine this runs on changes speed by tens of percent within minutes;
+    interleaving lets every step see the same conditions, so their ratio holds
+    even when the absolute times drift.
+    """
+    counts = []
+    for fn in fns:
         t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
+        fn()
         fn.sync()
-        times.append((time.perf_counter() - t0) / inner)
-    return statistics.median(times)
+        counts.append(max(1, min(inner, int(budget_s / (time.perf_counter() - t0)))))
+    times = [[] for _ in fns]
+    for r in range(repeats):
+        order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            t0 = time.perf_counter()
+            for _ in range(counts[i]):
+                fns[i]()
+            fns[i].sync()
+            times[i].append((time.perf_counter() - t0) / counts[i])
+    return [statistics.median(t) for t in times]
 
 
 def matmul_peak(n: int = 2048) -> dict:
@@ -93,8 +107,8 @@ def matmul_peak(n: int = 2048) -> dict:
             pass
 
     flops = 2 * n**3
-    jax_peak = flops / timed(J(), 5, 3)
-    torch_peak = flops / timed(T(), 5, 3)
+    jax_s, torch_s = timed_together([J(), T()], 5, 3)
+    jax_peak, torch_peak = flops / jax_s, flops / torch_s
     return {"n": n, "jax_flops_per_s": jax_peak, "torch_flops_per_s": torch_peak, "peak_flops_per_s": max(jax_peak, torch_peak)}
 
 
@@ -105,7 +119,8 @@ def _cost(compiled) -> float:
     return float(cost.get("flops", 0.0))
 
 
-def bench_jax(config, repeats: int, inner: int) -> dict:
+def bench_jax(config):
+    """Compiles a preset's step on synthetic data: (the step to time, its facts)."""
     config.num_devices = 1
     par = parallel.DataParallel(config)
     gan = par.gan
@@ -142,15 +157,16 @@ def bench_jax(config, repeats: int, inner: int) -> dict:
     for _ in range(3):
         step()
     step.sync()
-    seconds = timed(step, repeats, inner)
-    device = jax.devices()[0]
-    stats = device.memory_stats() or {}
-    if "peak_bytes_in_use" in stats:
-        peak_bytes = stats["peak_bytes_in_use"]
-    return {"seconds_per_step": seconds, "compile_s": compile_s, "flops_per_step": flops, "peak_bytes": peak_bytes}
+    return step, {"compile_s": compile_s, "flops_per_step": flops, "peak_bytes": peak_bytes}
 
 
-def bench_torch(config, repeats: int, inner: int) -> dict:
+def peak_bytes_in_use():
+    """The device allocator's peak, where the platform reports one (GPU, TPU)."""
+    return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+
+
+def bench_torch(config):
+    """The same models, updates and batch in PyTorch eager: the step to time."""
     import torch
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -171,7 +187,7 @@ def bench_torch(config, repeats: int, inner: int) -> dict:
     step = Step()
     for _ in range(3):
         step()
-    return {"seconds_per_step": timed(step, repeats, inner)}
+    return step
 
 
 def shrink(config):
@@ -183,7 +199,9 @@ def shrink(config):
     return config
 
 
-def end_to_end(tiny: bool, pure_images_per_s: float) -> dict:
+def end_to_end(tiny: bool, pure_step, repeats: int, inner: int) -> dict:
+    """train.py's images/s on digits against the pure step's, timed just before and just after it."""
+    before = timed(pure_step, repeats, inner)
     steps = 40 if tiny else 6000
     with tempfile.TemporaryDirectory() as workdir:
         # Evaluation is off: the figure is the loop's own overhead (data, logs, samples, checkpoints).
@@ -201,6 +219,7 @@ def end_to_end(tiny: bool, pure_images_per_s: float) -> dict:
     config = configs.get("digits")
     images = sum(s for s, _ in rest) * config.batch_size
     e2e = images / sum(t for _, t in rest)
+    pure_images_per_s = config.batch_size / ((before + timed(pure_step, repeats, inner)) / 2)
     return {"preset": "digits", "steps": steps, "train_py_images_per_s": e2e, "pure_step_images_per_s": pure_images_per_s,
             "ratio": e2e / pure_images_per_s}
 
@@ -243,20 +262,23 @@ def main():
         if args.tiny:
             shrink(config)
         row = {"preset": name, "batch_size": config.batch_size, "n_critic": config.n_critic}
-        row.update(bench_jax(config, repeats, inner))
+        jax_step, facts = bench_jax(config)
+        row.update(facts)
+        steps = [jax_step, bench_torch(config)] if run_torch else [jax_step]
+        seconds = timed_together(steps, repeats, inner)
+        row["seconds_per_step"] = seconds[0]
+        row["peak_bytes"] = peak_bytes_in_use() or row["peak_bytes"]
         row["images_per_s"] = config.batch_size * config.n_critic / row["seconds_per_step"]
         row["flops_per_s"] = row["flops_per_step"] / row["seconds_per_step"]
         if peak:
             row["share_of_peak"] = row["flops_per_s"] / peak["peak_flops_per_s"]
         if run_torch:
-            row["torch_seconds_per_step"] = bench_torch(config, repeats, inner)["seconds_per_step"]
+            row["torch_seconds_per_step"] = seconds[1]
             row["speedup_vs_torch"] = row["torch_seconds_per_step"] / row["seconds_per_step"]
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    digits = configs.get("digits")
-    pure = bench_jax(digits, repeats, inner)
-    e2e = end_to_end(args.tiny, digits.batch_size / pure["seconds_per_step"])
+    e2e = end_to_end(args.tiny, bench_jax(configs.get("digits"))[0], repeats, inner)
     result = {"machine": machine, "matmul_peak": peak, "rows": rows, "end_to_end": e2e, "tiny": args.tiny,
               "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])}
     os.makedirs(args.out, exist_ok=True)

@@ -39,14 +39,13 @@ def plot_losses(entries: list[dict], path: str) -> None:
 
     When the log has evaluations, a second panel plots FD and its real floor.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure rather than pyplot: no global figure registry to leak into.
+    from matplotlib.figure import Figure
 
     evals = [e for e in entries if "eval_fd" in e]
     entries = [e for e in entries if "d_loss" in e]
-    fig, axes = plt.subplots(1, 2 if evals else 1, figsize=(12 if evals else 7, 4), dpi=100, squeeze=False)
+    fig = Figure(figsize=(12 if evals else 7, 4), dpi=100)
+    axes = fig.subplots(1, 2 if evals else 1, squeeze=False)
     ax = axes[0, 0]
     steps = [e["step"] for e in entries]
     keys = LOSS_KEYS + (("penalty",) if any(e.get("penalty", 0) for e in entries) else ())
@@ -67,4 +66,4 @@ def plot_losses(entries: list[dict], path: str) -> None:
         fd.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
+
