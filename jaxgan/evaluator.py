@@ -75,18 +75,16 @@ class Evaluator:
 
     def __init__(self, config, num_samples: int | None = None, seed: int = 0):
         self.num_samples = num_samples or config.eval_samples
+        unlabelled = data.DataError(
+            f"evaluation needs class labels to train its feature classifier, and {config.dataset!r} has none; "
+            "set --config.eval_every=0"
+        )
         if config.dataset.startswith("folder:"):
-            raise data.DataError(
-                f"evaluation needs a labelled dataset to train its feature classifier, and {config.dataset!r} "
-                "has none; set --config.eval_every=0"
-            )
+            raise unlabelled
         train = data.load_images(config, "train", with_labels=True)
         test = data.load_images(config, "test", with_labels=True)
-        if min(train[1].min(), test[1].min()) < 0:
-            raise data.DataError(
-                f"evaluation needs class labels to train its feature classifier, and {config.dataset!r} has "
-                "none; set --config.eval_every=0"
-            )
+        if min(train[1].min(), test[1].min()) < 0:  # tfds datasets without a 'label' feature, e.g. celeb_a
+            raise unlabelled
         self.params, self.accuracy = feature_classifier(config, train, test)
         self.test_features, _ = metrics.classify(self.params, to_float(test[0]))
         n = min(self.num_samples, len(train[0]))
