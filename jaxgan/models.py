@@ -28,6 +28,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan import conv
+
 # The DCGAN paper initialises every weight from N(0, 0.02).
 dcgan_init = nn.initializers.normal(0.02)
 
@@ -89,25 +91,6 @@ def _logit(h: jax.Array, labels: jax.Array | None, num_classes: int, kernel_init
     return logit + jnp.sum(embed(labels) * h, axis=-1)
 
 
-def conv2x2(x: jax.Array, kernel: jax.Array) -> jax.Array:
-    """A stride-1 'valid' 2x2 convolution as one matrix multiply over four shifted views.
-
-    Args:
-      x: (B, H, W, C).
-      kernel: (2, 2, C, F).
-
-    Returns:
-      (B, H - 1, W - 1, F). Its derivatives of every order are matrix
-      multiplies and slices, which XLA:CPU runs far faster than its
-      convolution derivatives (measured on 2 CPU cores, batch 128: the
-      gradient penalty's double backward of the 28x28 DCGAN critic went from
-      1.46 s to 0.12 s, the generator update from 1.5 s to 0.19 s).
-    """
-    _, h, w, c = x.shape
-    patches = jnp.concatenate([x[:, a : a + h - 1, b : b + w - 1] for a in (0, 1) for b in (0, 1)], axis=-1)
-    return patches @ kernel.reshape(4 * c, -1).astype(x.dtype)
-
-
 class _Conv4x4(nn.Module):
     """What UpConv and DownConv share: a (4, 4, C_in, features) kernel and a bias.
 
@@ -133,68 +116,32 @@ class UpConv(_Conv4x4):
     """A 2x upsampling transposed convolution, kernel 4, stride 2, padding 1.
 
     Computes exactly PyTorch's ``ConvTranspose2d(k=4, s=2, p=1)`` with the
-    kernel stored as (4, 4, C_in, C_out), but as a sub-pixel convolution: one
-    stride-1 2x2 convolution (``conv2x2``) over the input padded by one, with
-    4 * C_out output channels (one group per output phase), interleaved into
-    the 2x output. XLA:CPU computes the weight gradient of a strided
-    transposed convolution many times slower.
+    kernel stored as (4, 4, C_in, C_out), through ``conv.up``, whose
+    derivatives XLA:CPU computes fast.
     """
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         """Maps (B, H, W, C_in) to (B, 2H, 2W, features)."""
-        b, h, w, cin = x.shape
-        kernel = self._kernel(cin)
-        # Output row 2m + r reads input rows (m - 1, m) with kernel rows (3, 1)
-        # when r = 0 and rows (m, m + 1) with kernel rows (2, 0) when r = 1.
-        taps = jnp.array([[3, 1], [2, 0]])
-        k = kernel[taps][:, :, taps]  # (rh, th, rw, tw, cin, cout)
-        k = k.transpose(1, 3, 4, 0, 2, 5).reshape(2, 2, cin, 4 * self.features)
-        x = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        y = conv2x2(x, k).reshape(b, h + 1, w + 1, 2, 2, self.features)
-        rows = [
-            jnp.stack([y[:, rh : rh + h, rw : rw + w, rh, rw] for rw in (0, 1)], axis=3)
-            for rh in (0, 1)
-        ]
-        return self._bias(jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, self.features))
+        kernel = self._kernel(x.shape[-1])
+        # PyTorch's transposed convolution is the transpose of the strided
+        # convolution from C_out to C_in channels with the same weights.
+        return self._bias(conv.up(x, kernel.transpose(0, 1, 3, 2)))
 
 
 class DownConv(_Conv4x4):
     """A 2x downsampling convolution, kernel 4, stride 2, padding 1.
 
-    Computes exactly ``Conv(k=4, s=2, p=1)`` with the kernel stored as
-    (4, 4, C_in, C_out). With ``impl='matmul'`` it is a space-to-depth
-    rearrangement of the padded input followed by a stride-1 2x2 convolution
-    (``conv2x2``), so every derivative of it, the double backward of a
-    gradient penalty included, is a matrix multiply or a slice: XLA:CPU
-    computes the second derivatives of its own convolution many times slower
-    (measured on 2 cores, batch 128, 14x14x64 -> 7x7x128: 629 ms against 116).
-    ``impl='xla'`` is XLA's strided convolution, faster where only first
-    derivatives are taken (same layer, batch 64, forward and backward: 22 ms
-    against 37).
-
-    Attributes:
-      impl: 'matmul' or 'xla'; the parameters are the same.
+    Computes exactly ``Conv(k=4, s=2, p=1)`` (PyTorch's ``Conv2d(k=4, s=2,
+    p=1)``) with the kernel stored as (4, 4, C_in, C_out), through
+    ``conv.down``, whose derivatives of every order, a gradient penalty's
+    double backward included, XLA:CPU computes fast.
     """
-
-    impl: str = "matmul"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         """Maps (B, H, W, C_in) with even H, W to (B, H/2, W/2, features)."""
-        b, h, w, cin = x.shape
-        kernel = self._kernel(cin)
-        if self.impl == "xla":
-            y = jax.lax.conv_general_dilated(
-                x, kernel.astype(x.dtype), (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")
-            )
-            return self._bias(y)
-        hs, ws = (h + 2) // 2, (w + 2) // 2
-        x = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        # Padded row 2i + a*2 + p goes to block row i + a, phase p.
-        x = x.reshape(b, hs, 2, ws, 2, cin).transpose(0, 1, 3, 2, 4, 5).reshape(b, hs, ws, 4 * cin)
-        k = kernel.reshape(2, 2, 2, 2, cin, self.features).transpose(0, 2, 1, 3, 4, 5)
-        return self._bias(conv2x2(x, k.reshape(2, 2, 4 * cin, self.features)))
+        return self._bias(conv.down(x, self._kernel(x.shape[-1])))
 
 
 def dcgan_plan(size: int) -> tuple[int, int]:
@@ -335,8 +282,6 @@ class DCGANDiscriminator(nn.Module):
     Attributes:
       width: ndf, the channels of the first layer.
       norm: 'batch' (DCGAN), 'layer' (a WGAN-GP critic) or 'none'.
-      conv: DownConv's impl: 'matmul' where second derivatives are taken (a
-        gradient penalty), 'xla' where only first ones are.
       bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
       axis_name: pmap axis for synchronised BatchNorm, or None.
       num_classes: > 0 makes D class-conditional (a projection discriminator).
@@ -347,7 +292,6 @@ class DCGANDiscriminator(nn.Module):
     bn_momentum: float = 0.9
     axis_name: str | None = None
     num_classes: int = 0
-    conv: str = "matmul"
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
@@ -355,7 +299,7 @@ class DCGANDiscriminator(nn.Module):
         _, n = dcgan_plan(x.shape[1])
         ch = self.width
         for i in range(n):
-            x = DownConv(ch, use_bias=i == 0 or self.norm != "batch", impl=self.conv)(x)
+            x = DownConv(ch, use_bias=i == 0 or self.norm != "batch")(x)
             if i > 0:
                 x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
             x = nn.leaky_relu(x, 0.2)
@@ -423,7 +367,5 @@ def make_discriminator(config, axis_name: str | None = None) -> nn.Module:
         return DCGANDiscriminator(
             width=d.width, norm=d.norm, bn_momentum=d.bn_momentum, axis_name=axis_name,
             num_classes=num_classes,
-            # A gradient penalty differentiates D twice: only the matmul form is fast there.
-            conv="matmul" if config.penalty != "none" else "xla",
         )
     raise ValueError(f"unknown discriminator kind {d.kind!r}; choose 'mlp' or 'dcgan'")
