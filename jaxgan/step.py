@@ -208,12 +208,14 @@ class GAN:
         fake = lax.stop_gradient(fake)
 
         def loss_fn(d_params):
-            if jax.tree.leaves(state.d_batch_stats):
+            if jax.tree.leaves(state.d_batch_stats) or self.config.discriminator.kind != "mlp":
                 # BatchNorm: real and fake batches are normalised apart, as in the reference DCGAN.
+                # Convolutions: two calls on B examples beat one on 2B on XLA:CPU (WGAN-GP
+                # critic update at batch 128: 208 against 317 ms).
                 real_logits, stats = self.discriminate(d_params, state.d_batch_stats, real, real_key, labels=labels)
                 fake_logits, stats = self.discriminate(d_params, stats, fake, fake_key, labels=labels)
             else:
-                # Examples are independent: one call on both halves makes larger, faster matmuls.
+                # An MLP's examples are independent: one call on both halves makes larger, faster matmuls.
                 both = None if labels is None else jnp.concatenate([labels, labels])
                 logits, stats = self.discriminate(
                     d_params, state.d_batch_stats, jnp.concatenate([real, fake]), real_key, labels=both
