@@ -37,7 +37,8 @@ def _down(x, k):
 # The two transposes are written out as NHWC x HWIO convolutions. XLA:CPU
 # rewrites other layouts into this one where it can, but not inside loop
 # bodies (a lax.scan over critic updates): there it falls back to a naive
-# loop, measured 13 s against 30 ms for one kernel gradient.
+# loop, which took 2.6 s for one kernel gradient of the WGAN-GP critic
+# against 30 to 40 ms.
 
 
 def _up(y, k):

@@ -75,7 +75,7 @@ def test_first_and_second_derivatives_equal_jax_rules(xky, name):
 
 def test_every_derivative_in_a_loop_is_an_nhwc_hwio_convolution():
     # Inside loop bodies XLA:CPU runs other convolution layouts as naive loops
-    # (13 s against 30 ms for one kernel gradient of the WGAN-GP critic).
+    # (one kernel gradient of the WGAN-GP critic: 2.6 s against 30 to 40 ms).
     # Shapes big enough that XLA does not fold transposes into tiny convolutions.
     x = jax.random.normal(jax.random.PRNGKey(0), (8, 14, 14, 8))
     k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, 8, 16))
