@@ -12,10 +12,10 @@ T(x, k, y) = <down(x, k), y> = <x, up(y, k)> = <k, kernel_grad(x, y)>, so the
 derivative of each is again one of the three. The custom VJPs below say so,
 and every derivative of every order, a gradient penalty's double backward
 included, becomes one of three convolutions XLA:CPU computes well. JAX's own
-rules lead XLA:CPU to far slower ones (measured on 2 CPU cores): forward and
-backward of ``up`` from 7x7x128 to 14x14x64 at batch 64 took 171 ms against
-18, and a gradient penalty's double backward through ``down`` from 14x14x64
-to 7x7x128 at batch 128 took 372 ms against 48.
+rules lead XLA:CPU to far slower ones (``python benchmarks/conv_rules.py`` on
+2 CPU cores): forward and backward of ``up`` from 7x7x128 to 14x14x64 at
+batch 64 took 154 ms against 13, and a gradient penalty's double backward
+through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 376 ms against 49.
 
 Being custom VJPs, they support reverse mode (``jax.grad``, ``jax.vjp``) to any
 order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
