@@ -199,7 +199,7 @@ def shrink(config):
     return config
 
 
-def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 3) -> dict:
+def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5) -> dict:
     """train.py's images/s on digits against the pure step's.
 
     The pure step is timed just before and just after each of ``runs``

@@ -236,6 +236,7 @@ def _loop(config, workdir, main, par, batches, ckpt, evaluator, best) -> GANStat
         with _save_errors(manager, step):
             manager.save(host_state, meta, force=force, metrics=metrics)
 
+    _warm_up(config, main, gan, jax.device_get(state), fixed_key, check_finite)
     placed = par.put_state(state)
     stops = _StopSignals()
     progress = _progress(config.steps, start, main)
@@ -305,6 +306,20 @@ def _loop(config, workdir, main, par, batches, ckpt, evaluator, best) -> GANStat
             progress.close()
         batch_iter.close()
     return par.get_state(placed)
+
+
+def _warm_up(config, main, gan, host_state, fixed_key, check_finite) -> None:
+    """Pays the loop's one-time costs at startup, beside the step's compile.
+
+    Compiling the sampler and the finiteness check and importing matplotlib
+    took about 1 s at the first sample of a digits run (measured on 2 CPU
+    cores), a tenth of 6,000 steps. Done here, a broken sampler or a
+    non-finite restored state also fails before training starts.
+    """
+    check_finite(host_state)
+    if main and config.sample_every > 0:
+        gan.sample(host_state, fixed_key, config.num_samples)
+        import matplotlib.figure  # noqa: F401 - what writers.plot_losses uses
 
 
 def _wait(ckpt, best, step: int) -> None:
