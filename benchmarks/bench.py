@@ -245,6 +245,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--inner", type=int, default=10)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-end-to-end", action="store_true", help="time the train steps only")
     args = parser.parse_args()
     repeats, inner = (2, 2) if args.tiny else (args.repeats, args.inner)
     gpu = jax.devices()[0].platform == "gpu"
@@ -291,7 +292,7 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    e2e = end_to_end(args.tiny, bench_jax(configs.get("digits"))[0], repeats, inner)
+    e2e = None if args.no_end_to_end else end_to_end(args.tiny, bench_jax(configs.get("digits"))[0], repeats, inner)
     result = {"machine": machine, "matmul_peak": peak, "rows": rows, "end_to_end": e2e, "tiny": args.tiny,
               "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])}
     os.makedirs(args.out, exist_ok=True)
@@ -330,6 +331,8 @@ def markdown(result: dict) -> str:
             f"{speedup} | {r['images_per_s']:.0f} | {r['flops_per_step'] / 1e9:.3f} | {share} | {r['compile_s']:.1f} | {mem} |"
         )
     e = result["end_to_end"]
+    if e is None:
+        return "\n".join(lines + [""])
     lines += [
         "",
         f"End to end (`train.py`, {e['preset']}, {e['steps']} steps, logging, sampling and checkpointing on, evaluation off): "
