@@ -14,8 +14,8 @@ and every derivative of every order, a gradient penalty's double backward
 included, becomes one of three convolutions XLA:CPU computes well. JAX's own
 rules lead XLA:CPU to far slower ones (``python benchmarks/conv_rules.py`` on
 2 CPU cores): forward and backward of ``up`` from 7x7x128 to 14x14x64 at
-batch 64 took 154 ms against 13, and a gradient penalty's double backward
-through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 376 ms against 49.
+batch 64 took 165 ms against 10.5, and a gradient penalty's double backward
+through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 367 ms against 43.
 
 Being custom VJPs, they support reverse mode (``jax.grad``, ``jax.vjp``) to any
 order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
