@@ -42,6 +42,7 @@ LAYERS = (
 
 
 def median_ms(f, repeats=7, inner=10):
+    """Median milliseconds of f() over ``repeats`` runs of ``inner`` calls; f must wait for its result."""
     f()
     times = []
     for _ in range(repeats):

@@ -8,9 +8,7 @@ double backward through a 14x14x64 -> 7x7x128 strided convolution at batch
 128, each with JAX's rules and with ``jaxgan.conv``.
 """
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -19,22 +17,19 @@ import jax.numpy as jnp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from jaxgan import conv  # noqa: E402
+from conv_layers import median_ms  # noqa: E402
 from jaxgan.console import setup_jax  # noqa: E402
 from test_conv import plain_down, plain_up  # noqa: E402  (the same maps under JAX's rules)
 
 setup_jax()
 
 
-def median_ms(f, *args, repeats=7):
-    jax.block_until_ready(f(*args))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*args))
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+def ms(f, *args):
+    """Median milliseconds of one call of f(*args), results ready."""
+    return median_ms(lambda: jax.block_until_ready(f(*args)), inner=1)
 
 
 def main():
@@ -56,10 +51,10 @@ def main():
 
     print(f"{'case':<58} {'JAX rules':>9} {'jaxgan.conv':>11}")
     print(f"{'up 7x7x128 -> 14x14x64, batch 64, forward and backward':<58} "
-          f"{median_ms(transposed(plain_up), y, k):9.1f} {median_ms(transposed(conv.up), y, k):11.1f}")
+          f"{ms(transposed(plain_up), y, k):9.1f} {ms(transposed(conv.up), y, k):11.1f}")
     k = 0.05 * k
     print(f"{'down 14x14x64 -> 7x7x128, batch 128, GP double backward':<58} "
-          f"{median_ms(penalty(plain_down), k):9.1f} {median_ms(penalty(conv.down), k):11.1f}")
+          f"{ms(penalty(plain_down), k):9.1f} {ms(penalty(conv.down), k):11.1f}")
 
 
 if __name__ == "__main__":
