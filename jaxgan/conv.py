@@ -17,6 +17,12 @@ rules lead XLA:CPU to far slower ones (``python benchmarks/conv_rules.py`` on
 batch 64 took 165 ms against 10.5, and a gradient penalty's double backward
 through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 367 ms against 43.
 
+XLA:CPU has no transposed-convolution kernel: it runs ``up`` as a convolution
+over its input dilated with zeros. With 16 or more output channels, ``up``
+is instead four stride-1 2x2 convolutions, one per phase of the output, which
+took 10.2 against 13.6 ms from 7x7x128 to 14x14x64 at batch 128, and made the
+WGAN-GP step 6% faster.
+
 Being custom VJPs, they support reverse mode (``jax.grad``, ``jax.vjp``) to any
 order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
 """
@@ -24,6 +30,7 @@ order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 from jax import lax
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
@@ -41,12 +48,45 @@ def _down(x, k):
 # against 30 to 40 ms.
 
 
+# Below this many output channels the four phase convolutions of ``_up`` are
+# too thin for XLA:CPU's kernels: a generator's last layer, to 1 or 3 image
+# channels, ran 2 to 4x slower as phases, while 32 or more channels ran 10 to
+# 60% faster (``up`` alone, 2 CPU cores).
+_PHASE_MIN_CHANNELS = 16
+
+
 def _up(y, k):
+    if k.shape[2] < _PHASE_MIN_CHANNELS:
+        return _up_dilated(y, k)
+    return _up_phases(y, k)
+
+
+def _up_dilated(y, k):
     # Input dilated by the stride, padded by kernel - 1 - padding, flipped kernel.
+    # XLA:CPU computes on the dilated input, three quarters of it zeros.
     k = k[::-1, ::-1].transpose(0, 1, 3, 2)
     return lax.conv_general_dilated(
         y, k.astype(y.dtype), (1, 1), ((2, 2), (2, 2)), lhs_dilation=(2, 2), dimension_numbers=_DIMS
     )
+
+
+def _up_phases(y, k):
+    # Output row 2m + p sums input rows m + p + d - 1 times kernel row 3 - p - 2d
+    # (d = 0, 1), and likewise for columns, so each of the four phases (p, q) of
+    # the output is a stride-1 2x2 convolution of y; interleaved, they are up(y, k).
+    n, h, w, _ = y.shape
+    a = k.shape[2]
+    taps = k[::-1, ::-1].reshape(2, 2, 2, 2, a, k.shape[3]).astype(y.dtype)  # [d, p, e, q, A, B]
+    rows = []
+    for p in (0, 1):
+        phases = [
+            lax.conv_general_dilated(
+                y, taps[:, p, :, q].transpose(0, 1, 3, 2), (1, 1), ((1 - p, p), (1 - q, q)), dimension_numbers=_DIMS
+            )
+            for q in (0, 1)
+        ]
+        rows.append(jnp.stack(phases, axis=3))  # (N, h, w, q, A)
+    return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, a)  # (N, h, p, w, q, A)
 
 
 def _kernel_grad(x, y):

@@ -24,11 +24,13 @@ def plain_kernel_grad(x, y):
     return jax.grad(lambda k: jnp.sum(plain_down(x, k) * y))(jnp.zeros((4, 4, x.shape[-1], y.shape[-1])))
 
 
-@pytest.fixture(scope="module")
-def xky():
+# x has 3 channels (up as one convolution over dilated input) or 16 (up as four phases).
+@pytest.fixture(scope="module", params=[3, conv._PHASE_MIN_CHANNELS], ids=["dilated", "phases"])
+def xky(request):
+    a = request.param
     keys = jax.random.split(jax.random.PRNGKey(0), 3)
-    x = jax.random.normal(keys[0], (2, 6, 4, 3))
-    k = jax.random.normal(keys[1], (4, 4, 3, 5))
+    x = jax.random.normal(keys[0], (2, 6, 4, a))
+    k = jax.random.normal(keys[1], (4, 4, a, 5))
     y = jax.random.normal(keys[2], (2, 3, 2, 5))
     return x, k, y
 
@@ -73,12 +75,13 @@ def test_first_and_second_derivatives_equal_jax_rules(xky, name):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_every_derivative_in_a_loop_is_an_nhwc_hwio_convolution():
+@pytest.mark.parametrize("channels", [8, conv._PHASE_MIN_CHANNELS], ids=["dilated", "phases"])
+def test_every_derivative_in_a_loop_is_an_nhwc_hwio_convolution(channels):
     # Inside loop bodies XLA:CPU runs other convolution layouts as naive loops
     # (one kernel gradient of the WGAN-GP critic: 2.6 s against 30 to 40 ms).
     # Shapes big enough that XLA does not fold transposes into tiny convolutions.
-    x = jax.random.normal(jax.random.PRNGKey(0), (8, 14, 14, 8))
-    k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, 8, 16))
+    x = jax.random.normal(jax.random.PRNGKey(0), (8, 14, 14, channels))
+    k = jax.random.normal(jax.random.PRNGKey(1), (4, 4, channels, 16))
 
     def critic_update(k, _):
         def penalty(k):
