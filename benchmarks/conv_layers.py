@@ -4,7 +4,7 @@
 
 For every strided convolution of the fmnist_dcgan (batch 64), wgan_gp_fmnist
 (batch 128) and celeba_dcgan (batch 16) discriminators, prints median
-milliseconds of its three maps in jaxgan (``conv.down``, ``conv.up``,
+milliseconds (the best of three interleaved rounds) of its three maps in jaxgan (``conv.down``, ``conv.up``,
 ``conv.kernel_grad``, with ``setup_jax``'s flags) and in PyTorch
 (``conv2d``, ``grad.conv2d_input``, ``grad.conv2d_weight``, as many threads
 as cores). The generators' transposed convolutions are the same maps with
@@ -41,6 +41,9 @@ LAYERS = (
 )
 
 
+ROUNDS = 3
+
+
 def median_ms(f, repeats=7, inner=10):
     """Median milliseconds of f() over ``repeats`` runs of ``inner`` calls; f must wait for its result."""
     f()
@@ -70,17 +73,18 @@ def main():
         jx, jk, jy = (jax.device_put(v) for v in (x, k, y))
         tx, ty = (torch.from_numpy(v.transpose(0, 3, 1, 2).copy()) for v in (x, y))
         tk = torch.from_numpy(k.transpose(3, 2, 0, 1).copy())
-        jaxgan = [
-            median_ms(lambda: down(jx, jk).block_until_ready()),
-            median_ms(lambda: up(jy, jk).block_until_ready()),
-            median_ms(lambda: kernel_grad(jx, jy).block_until_ready()),
+        maps = [
+            lambda: down(jx, jk).block_until_ready(),
+            lambda: up(jy, jk).block_until_ready(),
+            lambda: kernel_grad(jx, jy).block_until_ready(),
+            lambda: tf.conv2d(tx, tk, stride=2, padding=1),
+            lambda: torch.nn.grad.conv2d_input(tx.shape, tk, ty, stride=2, padding=1),
+            lambda: torch.nn.grad.conv2d_weight(tx, tk.shape, ty, stride=2, padding=1),
         ]
+        # This machine's speed drifts within seconds: the best of interleaved rounds.
         with torch.no_grad():
-            pytorch = [
-                median_ms(lambda: tf.conv2d(tx, tk, stride=2, padding=1)),
-                median_ms(lambda: torch.nn.grad.conv2d_input(tx.shape, tk, ty, stride=2, padding=1)),
-                median_ms(lambda: torch.nn.grad.conv2d_weight(tx, tk.shape, ty, stride=2, padding=1)),
-            ]
+            times = [min(ms) for ms in zip(*([median_ms(f) for f in maps] for _ in range(ROUNDS)))]
+        jaxgan, pytorch = times[:3], times[3:]
         ratios += [p / j for j, p in zip(jaxgan, pytorch)]
         gflop = 2 * n * (side // 2) ** 2 * 16 * a * b / 1e9
         cells = " | ".join(f"{j:6.2f}  {p:7.2f}" for j, p in zip(jaxgan, pytorch))

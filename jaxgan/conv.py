@@ -14,14 +14,17 @@ and every derivative of every order, a gradient penalty's double backward
 included, becomes one of three convolutions XLA:CPU computes well. JAX's own
 rules lead XLA:CPU to far slower ones (``python benchmarks/conv_rules.py`` on
 2 CPU cores): forward and backward of ``up`` from 7x7x128 to 14x14x64 at
-batch 64 took 165 ms against 10.5, and a gradient penalty's double backward
-through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 367 ms against 43.
+batch 64 took 166 ms against 10.1, and a gradient penalty's double backward
+through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 335 ms against 32.5.
 
 XLA:CPU has no transposed-convolution kernel: it runs ``up`` as a convolution
 over its input dilated with zeros. With 16 or more output channels, ``up``
-is instead four stride-1 2x2 convolutions, one per phase of the output, which
-took 10.2 against 13.6 ms from 7x7x128 to 14x14x64 at batch 128, and made the
-WGAN-GP step 6% faster.
+is instead two stride-1 2x2 convolutions, one per row phase of the output,
+each giving both column phases. From 7x7x128 to 14x14x64 that took 10.3
+against 12.8 ms at batch 128 and 5.0 against 5.6 ms at batch 64 (the best
+of nine). In three interleaved pairs of whole train steps, fmnist_dcgan's
+and wgan_gp_fmnist's ran 7 to 10% faster (one pair 33%), celeba_dcgan's 0 to
+20%.
 
 Being custom VJPs, they support reverse mode (``jax.grad``, ``jax.vjp``) to any
 order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
@@ -48,10 +51,10 @@ def _down(x, k):
 # against 30 to 40 ms.
 
 
-# Below this many output channels the four phase convolutions of ``_up`` are
-# too thin for XLA:CPU's kernels: a generator's last layer, to 1 or 3 image
-# channels, ran 2 to 4x slower as phases, while 32 or more channels ran 10 to
-# 60% faster (``up`` alone, 2 CPU cores).
+# Below this many output channels the phase convolutions of ``_up`` are too
+# thin for XLA:CPU's kernels: a generator's last layer, to 1 or 3 image
+# channels, ran 2 to 3x slower as phases. From 16 to 128 channels they ran
+# as fast (once) or up to 4x faster (``up`` alone at batch 64, 2 CPU cores).
 _PHASE_MIN_CHANNELS = 16
 
 
@@ -72,20 +75,18 @@ def _up_dilated(y, k):
 
 def _up_phases(y, k):
     # Output row 2m + p sums input rows m + p + d - 1 times kernel row 3 - p - 2d
-    # (d = 0, 1), and likewise for columns, so each of the four phases (p, q) of
-    # the output is a stride-1 2x2 convolution of y; interleaved, they are up(y, k).
-    n, h, w, _ = y.shape
+    # (d = 0, 1), and likewise for columns. So for each row phase p, one
+    # stride-1 2x2 convolution of y gives both column phases q as 2A channels
+    # on w + 1 columns, output column 2l + q being its column l + q of phase q.
+    n, h, w, b = y.shape
     a = k.shape[2]
-    taps = k[::-1, ::-1].reshape(2, 2, 2, 2, a, k.shape[3]).astype(y.dtype)  # [d, p, e, q, A, B]
+    taps = k[::-1, ::-1].reshape(2, 2, 2, 2, a, b).astype(y.dtype)  # [d, p, e, q, A, B]
     rows = []
     for p in (0, 1):
-        phases = [
-            lax.conv_general_dilated(
-                y, taps[:, p, :, q].transpose(0, 1, 3, 2), (1, 1), ((1 - p, p), (1 - q, q)), dimension_numbers=_DIMS
-            )
-            for q in (0, 1)
-        ]
-        rows.append(jnp.stack(phases, axis=3))  # (N, h, w, q, A)
+        kernel = taps[:, p].transpose(0, 1, 4, 2, 3).reshape(2, 2, b, 2 * a)  # [d, e, B, (q, A)]
+        z = lax.conv_general_dilated(y, kernel, (1, 1), ((1 - p, p), (1, 1)), dimension_numbers=_DIMS)
+        z = z.reshape(n, h, w + 1, 2, a)
+        rows.append(jnp.stack([z[:, :, q : q + w, q] for q in (0, 1)], axis=3))  # (N, h, w, q, A)
     return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, a)  # (N, h, p, w, q, A)
 
 
