@@ -4,10 +4,10 @@
 
 For every strided convolution of the fmnist_dcgan (batch 64), wgan_gp_fmnist
 (batch 128) and celeba_dcgan (batch 16) discriminators, prints median
-milliseconds (the best of three interleaved rounds) of its three maps in jaxgan (``conv.down``, ``conv.up``,
-``conv.kernel_grad``, with ``setup_jax``'s flags) and in PyTorch
-(``conv2d``, ``grad.conv2d_input``, ``grad.conv2d_weight``, as many threads
-as cores). The generators' transposed convolutions are the same maps with
+milliseconds (the best of three interleaved rounds) of its three maps in
+jaxgan (``conv.down``, ``conv.up``, ``conv.kernel_grad``, with
+``setup_jax``'s flags) and in PyTorch (``conv2d``, ``grad.conv2d_input``,
+``grad.conv2d_weight``, as many threads as cores). The generators' transposed convolutions are the same maps with
 the roles swapped, so this covers every convolution of a DCGAN step.
 """
 

@@ -24,7 +24,7 @@ def plain_kernel_grad(x, y):
     return jax.grad(lambda k: jnp.sum(plain_down(x, k) * y))(jnp.zeros((4, 4, x.shape[-1], y.shape[-1])))
 
 
-# x has 3 channels (up as one convolution over dilated input) or 16 (up as four phases).
+# x has 3 channels (up as one convolution over dilated input) or 16 (up as row-phase convolutions).
 @pytest.fixture(scope="module", params=[3, conv._PHASE_MIN_CHANNELS], ids=["dilated", "phases"])
 def xky(request):
     a = request.param
