@@ -7,8 +7,9 @@ For every strided convolution of the fmnist_dcgan (batch 64), wgan_gp_fmnist
 milliseconds (the best of three interleaved rounds) of its three maps in
 jaxgan (``conv.down``, ``conv.up``, ``conv.kernel_grad``, with
 ``setup_jax``'s flags) and in PyTorch (``conv2d``, ``grad.conv2d_input``,
-``grad.conv2d_weight``, as many threads as cores). The generators' transposed convolutions are the same maps with
-the roles swapped, so this covers every convolution of a DCGAN step.
+``grad.conv2d_weight``, as many threads as cores). The generators'
+transposed convolutions are the same maps with the roles swapped, so this
+covers every convolution of a DCGAN step.
 """
 
 import os
@@ -39,8 +40,6 @@ LAYERS = (
     ("celeba_dcgan D3", 16, 16, 128, 256),
     ("celeba_dcgan D4", 16, 8, 256, 512),
 )
-
-
 ROUNDS = 3
 
 
