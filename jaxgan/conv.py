@@ -24,7 +24,8 @@ each giving both column phases. From 7x7x128 to 14x14x64 that took 10.3
 against 12.8 ms at batch 128 and 5.0 against 5.6 ms at batch 64 (the best
 of nine). In three interleaved pairs of whole train steps, fmnist_dcgan's
 and wgan_gp_fmnist's ran 7 to 10% faster (one pair 33%), celeba_dcgan's 0 to
-20%.
+20%. On inputs of 16 positions or fewer (4x4) it is one matrix multiply by
+all 16 taps, whose products are added into place.
 
 Being custom VJPs, they support reverse mode (``jax.grad``, ``jax.vjp``) to any
 order, and ``vmap``, but not forward mode (``jax.jvp``, ``jax.jacfwd``).
@@ -57,10 +58,21 @@ def _down(x, k):
 # as fast (once) or up to 4x faster (``up`` alone at batch 64, 2 CPU cores).
 _PHASE_MIN_CHANNELS = 16
 
+# Up to this many input positions (h * w) ``_up`` is one matrix multiply: on
+# 4x4 inputs XLA:CPU's convolutions are slow. celeba_dcgan's 4x4x512 ->
+# 8x8x256 took 6.1 ms against 11.4 as phases (alone, batch 16), and its step
+# was faster in 12 of 14 interleaved pairs (median 3%, the other two 0.2% and
+# 4% slower). On 7x7 inputs fmnist_dcgan's step ran 34 to 48% slower,
+# though that map alone was faster (4.7 against 5.4 ms); the products are 4x
+# the output's size.
+_MATMUL_MAX_POSITIONS = 16
+
 
 def _up(y, k):
     if k.shape[2] < _PHASE_MIN_CHANNELS:
         return _up_dilated(y, k)
+    if y.shape[1] * y.shape[2] <= _MATMUL_MAX_POSITIONS:
+        return _up_matmul(y, k)
     return _up_phases(y, k)
 
 
@@ -88,6 +100,22 @@ def _up_phases(y, k):
         z = z.reshape(n, h, w + 1, 2, a)
         rows.append(jnp.stack([z[:, :, q : q + w, q] for q in (0, 1)], axis=3))  # (N, h, w, q, A)
     return jnp.stack(rows, axis=2).reshape(n, 2 * h, 2 * w, a)  # (N, h, p, w, q, A)
+
+
+def _up_matmul(y, k):
+    # Every input position times every tap, Z[n, m, l, i, j] = k[i, j] y[n, m, l],
+    # lands on output pixel (2m + i - 1, 2l + j - 1). With i = 2d + p, that is
+    # row m + d, phase p of the output padded by one: four shifted adds.
+    n, h, w, b = y.shape
+    a = k.shape[2]
+    z = y.reshape(-1, b) @ k.reshape(16 * a, b).T.astype(y.dtype)
+    z = z.reshape(n, h, w, 2, 2, 2, 2, a)  # [n, m, l, d, p, e, q, A]
+    out = 0
+    for d in (0, 1):
+        for e in (0, 1):
+            t = z[:, :, :, d, :, e].transpose(0, 1, 3, 2, 4, 5)  # [n, m, p, l, q, A]
+            out = out + jnp.pad(t, ((0, 0), (d, 1 - d), (0, 0), (e, 1 - e), (0, 0), (0, 0)))
+    return out.reshape(n, 2 * h + 2, 2 * w + 2, a)[:, 1:-1, 1:-1]
 
 
 def _kernel_grad(x, y):

@@ -24,23 +24,32 @@ def plain_kernel_grad(x, y):
     return jax.grad(lambda k: jnp.sum(plain_down(x, k) * y))(jnp.zeros((4, 4, x.shape[-1], y.shape[-1])))
 
 
-# x has 3 channels (up as one convolution over dilated input) or 16 (up as row-phase convolutions).
-@pytest.fixture(scope="module", params=[3, conv._PHASE_MIN_CHANNELS], ids=["dilated", "phases"])
+# Each form of ``up``: x's channels and y's positions pick it.
+FORMS = {
+    "dilated": (3, (6, 4)),  # one convolution over dilated input
+    "phases": (conv._PHASE_MIN_CHANNELS, (10, 10)),  # row-phase convolutions
+    "matmul": (conv._PHASE_MIN_CHANNELS, (6, 4)),  # one matrix multiply
+}
+
+
+@pytest.fixture(scope="module", params=list(FORMS))
 def xky(request):
-    a = request.param
+    a, (height, width) = FORMS[request.param]
+    if request.param == "phases":
+        assert (height // 2) * (width // 2) > conv._MATMUL_MAX_POSITIONS
     keys = jax.random.split(jax.random.PRNGKey(0), 3)
-    x = jax.random.normal(keys[0], (2, 6, 4, a))
+    x = jax.random.normal(keys[0], (2, height, width, a))
     k = jax.random.normal(keys[1], (4, 4, a, 5))
-    y = jax.random.normal(keys[2], (2, 3, 2, 5))
+    y = jax.random.normal(keys[2], (2, height // 2, width // 2, 5))
     return x, k, y
 
 
 def test_down_is_the_strided_convolution_by_definition(xky):
-    x, k, _ = xky
+    x, k, y = xky
     xp = np.pad(np.asarray(x), ((0, 0), (1, 1), (1, 1), (0, 0)))
-    expected = np.zeros((2, 3, 2, 5))
-    for i in range(3):
-        for j in range(2):
+    expected = np.zeros(y.shape)
+    for i in range(y.shape[1]):
+        for j in range(y.shape[2]):
             expected[:, i, j] = np.einsum("bhwc,hwcf->bf", xp[:, 2 * i : 2 * i + 4, 2 * j : 2 * j + 4], k)
     np.testing.assert_allclose(conv.down(x, k), expected, rtol=1e-5, atol=1e-5)
 
