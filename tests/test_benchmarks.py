@@ -20,3 +20,28 @@ def test_benchmark_smoke_run(tmp_path):
     assert data["end_to_end"]["train_py_images_per_s"] > 0
     table = (tmp_path / "cpu-tiny.md").read_text()
     assert "| wgan_gp_fmnist | 4 | 5 |" in table and "End to end" in table
+
+
+def test_targets_table_says_what_is_met_and_by_how_much(monkeypatch):
+    # bench.py sets up JAX for timing on import; this process keeps the test settings.
+    monkeypatch.setattr("jaxgan.console.setup_jax", lambda: None)
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = importlib.import_module("bench")
+    row = {"batch_size": 128, "n_critic": 1, "seconds_per_step": 0.03, "images_per_s": 4000.0,
+           "flops_per_step": 4e9, "compile_s": 3.0, "peak_bytes": None, "torch_seconds_per_step": 0.05}
+    result = {
+        "machine": {"device": "cpu", "cores": 2, "jax": "0", "torch": "0"}, "command": "python benchmarks/bench.py",
+        "matmul_peak": None,
+        "rows": [
+            {**row, "preset": "fmnist_fc", "speedup_vs_torch": 1.65, "share_of_peak": 0.63, "target_speedup": 1.6,
+             "target_share_of_peak": 0.7, "share_of_peak_speedup_needs": 0.61, "torch_share_of_peak": 0.38},
+            {**row, "preset": "wgan_gp_fmnist", "speedup_vs_torch": 1.28, "share_of_peak": 0.66, "target_speedup": 1.6,
+             "target_share_of_peak": None, "share_of_peak_speedup_needs": 0.82, "torch_share_of_peak": 0.51},
+        ],
+        "end_to_end": {"preset": "digits", "steps": 6000, "train_py_images_per_s": 850.0,
+                       "pure_step_images_per_s": 1000.0, "ratio": 0.85, "ratios": [0.85]},
+    }
+    table = bench.markdown(result)
+    assert "| fmnist_fc | 1.65x | 1.6x | met | 63% | 70% | missed by 7 points | 61% | 38% |" in table
+    assert "| wgan_gp_fmnist | 1.28x | 1.6x | missed by 0.32x | 66% | | | 82% | 51% |" in table
+    assert "| end to end, share of the pure step | 85% | 90% | missed by 5 points |" in table
