@@ -366,7 +366,10 @@ def markdown(result: dict) -> str:
 def _verdict(value: float, target: float, unit: str) -> str:
     if value >= target:
         return "met"
-    return f"missed by {target - value:.2f}x" if unit == "x" else f"missed by {100 * (target - value):.0f} points"
+    if unit == "x":
+        return f"missed by {target - value:.2f}x"
+    points = round(100 * (target - value))
+    return f"missed by {points} point{'' if points == 1 else 's'}"
 
 
 def _targets(result: dict) -> list[str]:
