@@ -14,7 +14,8 @@ digits preset (data loading, logging, sampling and checkpointing on; evaluation 
 compares its images/s with the pure step. On a CPU, a second table says which
 of the targets below each line meets, or by how much it misses, and what
 share of the matmul peak a speed-up target asks for: PyTorch's own share
-times the target, so a target PyTorch runs close to the peak for cannot be met.
+times the target. Where PyTorch already runs close to the peak, that share
+can exceed what the hardware gives.
 """
 
 from __future__ import annotations
