@@ -24,11 +24,11 @@ def plain_kernel_grad(x, y):
     return jax.grad(lambda k: jnp.sum(plain_down(x, k) * y))(jnp.zeros((4, 4, x.shape[-1], y.shape[-1])))
 
 
-# Each form of ``up``: x's channels and y's positions pick it.
+# Each form of ``up`` and ``down``: x's channels and y's positions pick it.
 FORMS = {
-    "dilated": (3, (6, 4)),  # one convolution over dilated input
-    "phases": (conv._PHASE_MIN_CHANNELS, (10, 10)),  # row-phase convolutions
-    "matmul": (conv._PHASE_MIN_CHANNELS, (6, 4)),  # one matrix multiply
+    "image": (3, (6, 4)),  # up over dilated input; down over space-to-depth input
+    "phases": (conv._PHASE_MIN_CHANNELS, (10, 10)),  # up as row-phase convolutions
+    "matmul": (conv._PHASE_MIN_CHANNELS, (6, 4)),  # up as one matrix multiply
 }
 
 
@@ -84,7 +84,7 @@ def test_first_and_second_derivatives_equal_jax_rules(xky, name):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("channels", [8, conv._PHASE_MIN_CHANNELS], ids=["dilated", "phases"])
+@pytest.mark.parametrize("channels", [conv._S2D_MAX_CHANNELS, conv._PHASE_MIN_CHANNELS], ids=["image", "phases"])
 def test_every_derivative_in_a_loop_is_an_nhwc_hwio_convolution(channels):
     # Inside loop bodies XLA:CPU runs other convolution layouts as naive loops
     # (one kernel gradient of the WGAN-GP critic: 2.6 s against 30 to 40 ms).
