@@ -3,9 +3,13 @@
     python benchmarks/profile_parts.py fmnist_dcgan 64
 
 Prints median milliseconds of each part, so a missed benchmark target points
-at the part to work on.
+at the part to work on. Without PyTorch installed it times jaxgan's parts
+alone; ``--tiny`` times a tiny version of the preset once (a smoke run, used
+by the tests).
 """
 
+import argparse
+import math
 import statistics
 import sys
 import time
@@ -20,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from jaxgan import build, configs  # noqa: E402
 from jaxgan.console import setup_jax  # noqa: E402
+from bench import shrink  # noqa: E402
 
 setup_jax()
 
 
-def median_ms(fn, sync, repeats=7):
+def median_ms(fn, sync, repeats):
     fn()
     sync()
     times = []
@@ -36,12 +41,26 @@ def median_ms(fn, sync, repeats=7):
     return 1e3 * statistics.median(times)
 
 
-def main(name="fmnist_dcgan", batch="64"):
-    import torch
-    from torch_gan import TorchGAN
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("preset", nargs="?", default="fmnist_dcgan")
+    parser.add_argument("batch", nargs="?", type=int, help="default: the preset's batch size")
+    parser.add_argument("--tiny", action="store_true", help="a tiny version of the preset, timed once: a smoke run")
+    args = parser.parse_args()
+    try:
+        import torch
+        from torch_gan import TorchGAN
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install -e '.[bench]'): jaxgan's parts only", file=sys.stderr)
 
-    config = configs.get(name)
-    b = config.batch_size = int(batch)
+    config = configs.get(args.preset)
+    if args.batch:
+        config.batch_size = args.batch
+    if args.tiny:
+        shrink(config)
+    repeats = 1 if args.tiny else 7
+    b = config.batch_size
     gan = build(config)
     state = gan.init(jax.random.PRNGKey(0))
     real = jnp.zeros((b, *config.image_shape))
@@ -52,24 +71,26 @@ def main(name="fmnist_dcgan", batch="64"):
     g_fwd = jax.jit(lambda s: gan.generate(s.g_params, s.g_batch_stats, gan.latents(key, b), key)[0])
     d_fwd = jax.jit(lambda s: gan.discriminate(s.d_params, s.d_batch_stats, real, key)[0])
     for label, f in (("D update", d_step), ("G update", g_step), ("G forward", g_fwd), ("D forward", d_fwd)):
-        out[label] = [median_ms(lambda f=f: out.__setitem__("_", f(state)), lambda: jax.block_until_ready(out["_"]))]
-    tg = TorchGAN(config)
-    h, w, c = config.image_shape
-    treal = torch.rand(b, c, h, w) * 2 - 1
-    z = torch.randn(b, config.latent_dim)
-    with torch.no_grad():
-        parts = {"D update": lambda: tg.d_step(treal), "G update": lambda: tg.g_step(b),
-                 "G forward": lambda: tg.G(z), "D forward": lambda: tg.D(treal)}
-        for label in ("G forward", "D forward"):
-            out[label].append(median_ms(parts[label], lambda: None))
-    for label in ("D update", "G update"):
-        out[label].append(median_ms(parts[label], lambda: None))
-    print(f"{name}, batch {b}, n_critic {config.n_critic}: median ms")
+        out[label] = [median_ms(lambda f=f: out.__setitem__("_", f(state)), lambda: jax.block_until_ready(out["_"]),
+                                repeats)]
+    if torch is not None:
+        tg = TorchGAN(config)
+        h, w, c = config.image_shape
+        treal = torch.rand(b, c, h, w) * 2 - 1
+        z = torch.randn(b, config.latent_dim)
+        with torch.no_grad():
+            parts = {"D update": lambda: tg.d_step(treal), "G update": lambda: tg.g_step(b),
+                     "G forward": lambda: tg.G(z), "D forward": lambda: tg.D(treal)}
+            for label in ("G forward", "D forward"):
+                out[label].append(median_ms(parts[label], lambda: None, repeats))
+        for label in ("D update", "G update"):
+            out[label].append(median_ms(parts[label], lambda: None, repeats))
+    print(f"{args.preset}, batch {b}, n_critic {config.n_critic}: median ms")
     print(f"{'part':<10} {'jaxgan':>8} {'PyTorch':>8} {'ratio':>6}")
     for label in ("D update", "G update", "G forward", "D forward"):
-        j, t = out[label]
+        j, t = (out[label] + [math.nan])[:2]
         print(f"{label:<10} {j:8.1f} {t:8.1f} {t / j:6.2f}")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

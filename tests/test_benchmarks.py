@@ -1,8 +1,10 @@
-"""The benchmark script runs end to end in its tiny mode, so it cannot rot."""
+"""The benchmark scripts run end to end in their tiny modes, so they cannot rot."""
 
 import importlib.util
 import json
 import sys
+
+import pytest
 
 from clirun import ROOT, run
 
@@ -20,6 +22,19 @@ def test_benchmark_smoke_run(tmp_path):
     assert data["end_to_end"]["train_py_images_per_s"] > 0
     table = (tmp_path / "cpu-tiny.md").read_text()
     assert "| wgan_gp_fmnist | 4 | 5 |" in table and "End to end" in table
+
+
+# (script, the label of a row it prints, the column of jaxgan's milliseconds in that row)
+PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py", "D update", 0)]
+
+
+@pytest.mark.parametrize("script, label, column", PROFILERS)
+def test_profiling_script_smoke_run(script, label, column):
+    # The scripts behind README's per-layer and per-part numbers; PyTorch columns only where it is installed.
+    result = run([sys.executable, str(ROOT / "benchmarks" / script), "--tiny"], timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = next(line for line in result.stdout.splitlines() if line.startswith(label))
+    assert float(row[len(label):].replace("|", " ").split()[column]) > 0
 
 
 def test_targets_table_says_what_is_met_and_by_how_much(monkeypatch):
