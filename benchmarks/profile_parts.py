@@ -10,9 +10,7 @@ by the tests).
 
 import argparse
 import math
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -25,20 +23,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from jaxgan import build, configs  # noqa: E402
 from jaxgan.console import setup_jax  # noqa: E402
 from bench import shrink  # noqa: E402
+from conv_layers import median_ms  # noqa: E402
 
 setup_jax()
 
 
-def median_ms(fn, sync, repeats):
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+def timed_ms(fn, sync, repeats):
+    """Median milliseconds of one fn() and sync() over ``repeats`` runs."""
+    return median_ms(lambda: (fn(), sync()), repeats, inner=1)
 
 
 def main():
@@ -71,7 +63,7 @@ def main():
     g_fwd = jax.jit(lambda s: gan.generate(s.g_params, s.g_batch_stats, gan.latents(key, b), key)[0])
     d_fwd = jax.jit(lambda s: gan.discriminate(s.d_params, s.d_batch_stats, real, key)[0])
     for label, f in (("D update", d_step), ("G update", g_step), ("G forward", g_fwd), ("D forward", d_fwd)):
-        out[label] = [median_ms(lambda f=f: out.__setitem__("_", f(state)), lambda: jax.block_until_ready(out["_"]),
+        out[label] = [timed_ms(lambda f=f: out.__setitem__("_", f(state)), lambda: jax.block_until_ready(out["_"]),
                                 repeats)]
     if torch is not None:
         tg = TorchGAN(config)
@@ -82,9 +74,9 @@ def main():
             parts = {"D update": lambda: tg.d_step(treal), "G update": lambda: tg.g_step(b),
                      "G forward": lambda: tg.G(z), "D forward": lambda: tg.D(treal)}
             for label in ("G forward", "D forward"):
-                out[label].append(median_ms(parts[label], lambda: None, repeats))
+                out[label].append(timed_ms(parts[label], lambda: None, repeats))
         for label in ("D update", "G update"):
-            out[label].append(median_ms(parts[label], lambda: None, repeats))
+            out[label].append(timed_ms(parts[label], lambda: None, repeats))
     print(f"{args.preset}, batch {b}, n_critic {config.n_critic}: median ms")
     print(f"{'part':<10} {'jaxgan':>8} {'PyTorch':>8} {'ratio':>6}")
     for label in ("D update", "G update", "G forward", "D forward"):

@@ -12,10 +12,11 @@ T(x, k, y) = <down(x, k), y> = <x, up(y, k)> = <k, kernel_grad(x, y)>, so the
 derivative of each is again one of the three. The custom VJPs below say so,
 and every derivative of every order, a gradient penalty's double backward
 included, becomes one of the three maps, each in a form XLA:CPU computes
-well. JAX's own rules lead XLA:CPU to far slower convolutions (``python benchmarks/conv_rules.py`` on
-2 CPU cores): forward and backward of ``up`` from 7x7x128 to 14x14x64 at
-batch 64 took 166 ms against 10.1, and a gradient penalty's double backward
-through ``down`` from 14x14x64 to 7x7x128 at batch 128 took 335 ms against 32.5.
+well. JAX's own rules lead XLA:CPU to far slower convolutions (``python
+benchmarks/conv_rules.py`` on 2 CPU cores): forward and backward of ``up``
+from 7x7x128 to 14x14x64 at batch 64 took 166 ms against 10.1, and a
+gradient penalty's double backward through ``down`` from 14x14x64 to
+7x7x128 at batch 128 took 335 ms against 32.5.
 
 XLA:CPU has no transposed-convolution kernel: it runs ``up`` as a convolution
 over its input dilated with zeros. With 16 or more output channels, ``up``
