@@ -160,10 +160,14 @@ class Checkpointer:
                     have = saved.get(path, "no such parameter")
                     want = wanted.get(path, "no such parameter")
                     changed = _config_diff(self.meta(step), config) if config is not None else ""
+                    if changed or config is None:
+                        fix = f"{changed}; train with the config it was written with, or use another --workdir"
+                    else:
+                        fix = ("; its config is this one, so another version of jaxgan wrote it: restore it "
+                               "with that version, or use another --workdir")
                     raise CheckpointError(
                         f"checkpoint {self.directory}/{step} does not fit this model: {name}/{path} is {have} "
-                        f"in the checkpoint but {want} here{changed}; train with the config it was written "
-                        "with, or use another --workdir"
+                        f"in the checkpoint but {want} here{fix}"
                     )
 
     def _restore(self, step: int, config, **items) -> dict:

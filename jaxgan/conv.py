@@ -163,9 +163,9 @@ def down(x: jax.Array, k: jax.Array) -> jax.Array:
 def up(y: jax.Array, k: jax.Array) -> jax.Array:
     """Transposed convolution: y (N, h, w, B) and k (4, 4, A, B) to (N, 2h, 2w, A).
 
-    The transpose of ``down(., k)``; with k = K.transpose(0, 1, 3, 2) it is
+    The transpose of ``down(., k)``; with k = W.transpose(2, 3, 1, 0) it is
     PyTorch's ``ConvTranspose2d(kernel_size=4, stride=2, padding=1)`` with
-    weight K stored as (4, 4, C_in, C_out).
+    weight W (B, A, 4, 4).
     """
     return _up(y, k)
 

@@ -1,5 +1,6 @@
 import jax
 import jax.numpy as jnp
+import pytest
 from conftest import tiny_config
 
 import jaxgan
@@ -17,3 +18,19 @@ def test_best_checkpoint_keeps_the_lowest_fd(tmp_path):
     restored, _ = best.restore(jax.eval_shape(gan.init, jax.random.PRNGKey(0)))
     assert int(restored.step) == 20
     best.close()
+
+
+def test_same_config_other_shapes_blames_the_jaxgan_version(tmp_path):
+    config = tiny_config("mlp")
+    gan = jaxgan.build(config)
+    state = gan.init(jax.random.PRNGKey(0))
+    ckpt = checkpoint.Checkpointer(str(tmp_path), 1)
+    # As a release that stored a kernel transposed would have written it.
+    kernel = state.g_params["Dense_0"]["kernel"]
+    old = state.replace(g_params={**state.g_params, "Dense_0": {**state.g_params["Dense_0"], "kernel": kernel.T}})
+    ckpt.save(old, {"config": config.to_json()})
+    ckpt.wait()
+    with pytest.raises(checkpoint.CheckpointError, match="another version of jaxgan wrote it") as e:
+        ckpt.restore(jax.eval_shape(gan.init, jax.random.PRNGKey(0)), config=config)
+    assert "generator/params/Dense_0/kernel" in str(e.value)
+    ckpt.close()

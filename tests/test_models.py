@@ -39,17 +39,19 @@ def test_upconv_equals_transposed_convolution(upconv):
     layer, params, x = upconv
     y = layer.apply(params, x)
     assert y.shape == (2, 6, 10, 4)
-    w = np.asarray(params["params"]["kernel"])
+    kernel = np.asarray(params["params"]["kernel"])
+    assert kernel.shape == (4, 4, 4, 3), "stored as (4, 4, C_out, C_in), as Keras' Conv2DTranspose"
+    w = kernel.transpose(0, 1, 3, 2)
     np.testing.assert_allclose(y, conv_transpose_by_definition(np.asarray(x), w), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(y, conv_transpose_xla(x, w), rtol=1e-5, atol=1e-5)
 
 
 def test_upconv_gradients_equal_transposed_convolution(upconv):
     layer, params, x = upconv
-    w = params["params"]["kernel"]
+    k = params["params"]["kernel"]
     t = jax.random.normal(jax.random.PRNGKey(2), (2, 6, 10, 4))
-    fast = jax.grad(lambda w, x: jnp.sum(layer.apply({"params": {"kernel": w}}, x) * t), (0, 1))(w, x)
-    plain = jax.grad(lambda w, x: jnp.sum(conv_transpose_xla(x, w) * t), (0, 1))(w, x)
+    fast = jax.grad(lambda k, x: jnp.sum(layer.apply({"params": {"kernel": k}}, x) * t), (0, 1))(k, x)
+    plain = jax.grad(lambda k, x: jnp.sum(conv_transpose_xla(x, k.transpose(0, 1, 3, 2)) * t), (0, 1))(k, x)
     for a, b in zip(fast, plain):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
@@ -94,8 +96,8 @@ def test_dcgan_64_layout_is_pytorch_examples():
     g = models.DCGANGenerator(image_shape=(64, 64, 3), width=64)
     params = jax.eval_shape(lambda z: g.init(jax.random.PRNGKey(0), z, train=False), jnp.ones((1, 100)))["params"]
     shapes = [p.shape for p in jax.tree.leaves(params) if p.ndim >= 2]
-    # nz=100 -> 4x4x512, then 512 -> 256 -> 128 -> 64 -> 3 with 4x4 kernels.
-    assert shapes == [(100, 4 * 4 * 512), (4, 4, 512, 256), (4, 4, 256, 128), (4, 4, 128, 64), (4, 4, 64, 3)]
+    # nz=100 -> 4x4x512, then 512 -> 256 -> 128 -> 64 -> 3 with 4x4 kernels, (4, 4, C_out, C_in).
+    assert shapes == [(100, 4 * 4 * 512), (4, 4, 256, 512), (4, 4, 128, 256), (4, 4, 64, 128), (4, 4, 3, 64)]
 
 
 def test_dcgan_rejects_unreachable_sizes():
