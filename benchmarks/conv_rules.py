@@ -5,9 +5,12 @@
 Prints median milliseconds of (1) forward and backward of a 7x7x128 ->
 14x14x64 transposed convolution at batch 64 and (2) a gradient penalty's
 double backward through a 14x14x64 -> 7x7x128 strided convolution at batch
-128, each with JAX's rules and with ``jaxgan.conv``.
+128, each with JAX's rules and with ``jaxgan.conv``. ``--tiny`` times the
+same cases with batch 2 and a quarter of the channels, once (a smoke run,
+used by the tests).
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -27,20 +30,24 @@ from test_conv import plain_down, plain_up  # noqa: E402  (the same maps under J
 setup_jax()
 
 
-def ms(f, *args):
-    """Median milliseconds of one call of f(*args), results ready."""
-    return median_ms(lambda: jax.block_until_ready(f(*args)), inner=1)
-
-
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="batch 2, a quarter of the channels, timed once")
+    args = parser.parse_args()
+    (b_up, b_gp, c), repeats = ((2, 2, 16), 1) if args.tiny else ((64, 128, 64), 7)
+
+    def ms(f, *args):
+        """Median milliseconds of one call of f(*args), results ready."""
+        return median_ms(lambda: jax.block_until_ready(f(*args)), repeats, inner=1)
+
     keys = jax.random.split(jax.random.PRNGKey(0), 6)
-    y, t = jax.random.normal(keys[0], (64, 7, 7, 128)), jax.random.normal(keys[1], (64, 14, 14, 64))
-    k = jax.random.normal(keys[2], (4, 4, 64, 128))
+    y, t = jax.random.normal(keys[0], (b_up, 7, 7, 2 * c)), jax.random.normal(keys[1], (b_up, 14, 14, c))
+    k = jax.random.normal(keys[2], (4, 4, c, 2 * c))
 
     def transposed(up):
         return jax.jit(jax.grad(lambda y, k: jnp.sum(up(y, k) * t), (0, 1)))
 
-    x, w = jax.random.normal(keys[3], (128, 14, 14, 64)), jax.random.normal(keys[4], (128, 7, 7, 128))
+    x, w = jax.random.normal(keys[3], (b_gp, 14, 14, c)), jax.random.normal(keys[4], (b_gp, 7, 7, 2 * c))
 
     def penalty(down):
         def gp(k):
@@ -50,11 +57,11 @@ def main():
         return jax.jit(jax.grad(gp))
 
     print(f"{'case':<58} {'JAX rules':>9} {'jaxgan.conv':>11}")
-    print(f"{'up 7x7x128 -> 14x14x64, batch 64, forward and backward':<58} "
-          f"{ms(transposed(plain_up), y, k):9.1f} {ms(transposed(conv.up), y, k):11.1f}")
+    print(f"{f'up 7x7x{2 * c} -> 14x14x{c}, batch {b_up}, forward and backward':<58} "
+          f"{ms(transposed(plain_up), y, k):9.2f} {ms(transposed(conv.up), y, k):11.2f}")
     k = 0.05 * k
-    print(f"{'down 14x14x64 -> 7x7x128, batch 128, GP double backward':<58} "
-          f"{ms(penalty(plain_down), k):9.1f} {ms(penalty(conv.down), k):11.1f}")
+    print(f"{f'down 14x14x{c} -> 7x7x{2 * c}, batch {b_gp}, GP double backward':<58} "
+          f"{ms(penalty(plain_down), k):9.2f} {ms(penalty(conv.down), k):11.2f}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ def test_benchmark_smoke_run(tmp_path):
 
 
 # (script, the label of a row it prints, the column of jaxgan's milliseconds in that row)
-PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py", "D update", 0)]
+PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py", "D update", 0),
+             ("conv_rules.py", "down 14x14x16", -1)]
 
 
 @pytest.mark.parametrize("script, label, column", PROFILERS)
