@@ -269,27 +269,36 @@ class Batches:
             return np.stack(batches)
         return tuple(np.stack(part) for part in zip(*batches))
 
-    def iterate(self, start_step: int, prefetch: int = 4) -> Iterator[np.ndarray]:
-        """Yields step batches from ``start_step`` on, prepared by a background thread."""
+    def iterate(self, start_step: int, chunk_bytes: int = 4 << 20, prefetch: int = 2) -> Iterator[np.ndarray]:
+        """Yields step batches from ``start_step`` on, prepared by a background thread.
+
+        The thread hands over the batches of several steps at once, up to
+        ``chunk_bytes`` of images and 64 steps (at least one step),
+        ``prefetch`` handovers ahead. Handed over one step at a time, the digits loop ran about 5%
+        slower on 2 CPU cores: the main thread waited on the thread's wake-ups.
+        """
         q: queue.Queue = queue.Queue(maxsize=prefetch)
         stop = threading.Event()
+        first = self.step(start_step)
+        step_bytes = (first[0] if isinstance(first, tuple) else first).nbytes
+        per_chunk = max(1, min(64, chunk_bytes // step_bytes))
 
         def produce():
             s = start_step
             while not stop.is_set():
-                batch = self.step(s)
+                chunk = [self.step(k) for k in range(s, s + per_chunk)]
                 while not stop.is_set():
                     try:
-                        q.put(batch, timeout=0.1)
+                        q.put(chunk, timeout=0.1)
                         break
                     except queue.Full:
                         pass
-                s += 1
+                s += per_chunk
 
         thread = threading.Thread(target=produce, daemon=True)
         thread.start()
         try:
             while True:
-                yield q.get()
+                yield from q.get()
         finally:
             stop.set()

@@ -99,11 +99,12 @@ def test_batches_split_over_processes_and_critic_steps():
     np.testing.assert_array_equal(np.concatenate([p.step(5) for p in parts], axis=1), whole.step(5))
 
 
-def test_prefetching_iterator_matches_direct_batches():
+@pytest.mark.parametrize("chunk_bytes", [12, 1 << 20], ids=["3 steps a chunk", "64 steps a chunk"])
+def test_prefetching_iterator_matches_direct_batches(chunk_bytes):
     images = np.arange(30, dtype=np.uint8).reshape(30, 1, 1, 1)
-    b = data.Batches(images, 4, seed=1)
-    it = b.iterate(start_step=3)
-    got = [next(it) for _ in range(6)]
+    b = data.Batches(images, 4, seed=1)  # 4 bytes a step
+    it = b.iterate(start_step=3, chunk_bytes=chunk_bytes)
+    got = [next(it) for _ in range(70)]
     it.close()
     for i, x in enumerate(got):
         np.testing.assert_array_equal(x, b.step(3 + i))
