@@ -367,10 +367,14 @@ def markdown(result: dict) -> str:
 def _verdict(value: float, target: float, unit: str) -> str:
     if value >= target:
         return "met"
+    gap = target - value
     if unit == "x":
-        return f"missed by {target - value:.2f}x"
-    points = round(100 * (target - value))
-    return f"missed by {points} point{'' if points == 1 else 's'}"
+        # A gap below the printed precision keeps a digit more: 1.596x prints as 1.60x.
+        return f"missed by {gap:.{2 if gap >= 0.005 else 3}f}x"
+    points = 100 * gap
+    if points < 0.5:
+        return f"missed by {points:.1f} points"
+    return f"missed by {round(points)} point{'' if round(points) == 1 else 's'}"
 
 
 def _targets(result: dict) -> list[str]:

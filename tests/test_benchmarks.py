@@ -61,3 +61,6 @@ def test_targets_table_says_what_is_met_and_by_how_much(monkeypatch):
     assert "| fmnist_fc | 1.65x | 1.6x | met | 63% | 70% | missed by 7 points | 61% | 38% |" in table
     assert "| wgan_gp_fmnist | 1.28x | 1.6x | missed by 0.32x | 66% | | | 82% | 51% |" in table
     assert "| end to end, share of the pure step | 89% | 90% | missed by 1 point |" in table
+    # Gaps below the printed precision are not shown as zero.
+    assert bench._verdict(1.5959, 1.6, "x") == "missed by 0.004x"
+    assert bench._verdict(0.698, 0.7, "%") == "missed by 0.2 points"
