@@ -127,9 +127,13 @@ class Checkpointer:
         )
         return state, restored["meta"]
 
-    def restore_generator(self, template: dict, step: int | None = None) -> tuple[dict, dict]:
-        """Restores only the generator item ({params, batch_stats, ema_params}) and meta."""
-        restored = self._restore(self._step(step), None, generator=template)
+    def restore_generator(self, template: dict, step: int | None = None, config=None) -> tuple[dict, dict]:
+        """Restores only the generator item ({params, batch_stats, ema_params}) and meta.
+
+        ``config``, the one ``template`` was built from, makes a shape mismatch
+        easier to fix, as in ``restore``.
+        """
+        restored = self._restore(self._step(step), config, generator=template)
         return restored["generator"], restored["meta"]
 
     def meta(self, step: int | None = None) -> dict:

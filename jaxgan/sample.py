@@ -59,6 +59,7 @@ def load_generator(workdir: str, step: int | None = None, best: bool = False):
         generator, _ = ckpt.restore_generator(
             {"params": template.g_params, "batch_stats": template.g_batch_stats, "ema_params": template.g_ema_params},
             step,
+            config,
         )
     finally:
         ckpt.close()

@@ -30,7 +30,11 @@ def test_same_config_other_shapes_blames_the_jaxgan_version(tmp_path):
     old = state.replace(g_params={**state.g_params, "Dense_0": {**state.g_params["Dense_0"], "kernel": kernel.T}})
     ckpt.save(old, {"config": config.to_json()})
     ckpt.wait()
+    template = jax.eval_shape(gan.init, jax.random.PRNGKey(0))
     with pytest.raises(checkpoint.CheckpointError, match="another version of jaxgan wrote it") as e:
-        ckpt.restore(jax.eval_shape(gan.init, jax.random.PRNGKey(0)), config=config)
+        ckpt.restore(template, config=config)
     assert "generator/params/Dense_0/kernel" in str(e.value)
+    generator = {"params": template.g_params, "batch_stats": template.g_batch_stats, "ema_params": template.g_ema_params}
+    with pytest.raises(checkpoint.CheckpointError, match="another version of jaxgan wrote it"):
+        ckpt.restore_generator(generator, config=config)  # as jaxgan.sample restores
     ckpt.close()
