@@ -5,6 +5,12 @@ parameter pytrees. Generators map latents ``z`` of shape (B, latent_dim) to
 images of shape (B, H, W, C) in [-1, 1]; discriminators map images to logits
 of shape (B,) with no sigmoid inside (the losses apply it stably).
 
+Parameters are float32. ``dtype`` (``config.compute_dtype``) is what the
+layers compute in: with bfloat16 the matrix multiplies, convolutions and
+activations run in bfloat16 (BatchNorm's statistics are still reduced in
+float32), and the networks still take and return float32 (images in,
+logits out), so losses, gradients and optimizer states stay float32.
+
 BatchNorm statistics live in the ``batch_stats`` collection; ``train=True``
 normalises with the batch's own statistics (and returns updated running
 averages when the collection is mutable), ``train=False`` uses the running
@@ -53,7 +59,22 @@ def activation(name: str):
         ) from None
 
 
-def _norm(kind: str, train: bool, momentum: float, axis_name: str | None):
+COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def compute_dtype(config) -> Any:
+    """The dtype ``config.compute_dtype`` names (float32 when a saved config predates it)."""
+    name = config.get("compute_dtype", "float32")
+    try:
+        return COMPUTE_DTYPES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown compute_dtype {name!r}; choose 'float32' or 'bfloat16' "
+            "(parameters and optimizer states stay float32 either way)"
+        ) from None
+
+
+def _norm(kind: str, train: bool, momentum: float, axis_name: str | None, dtype: Any = jnp.float32):
     if kind == "batch":
         # axis_name makes the statistics global over devices under pmap.
         return nn.BatchNorm(
@@ -61,34 +82,39 @@ def _norm(kind: str, train: bool, momentum: float, axis_name: str | None):
             momentum=momentum,
             axis_name=axis_name,
             scale_init=lambda k, s, d=jnp.float32: 1.0 + 0.02 * jax.random.normal(k, s, d),
+            dtype=dtype,
         )
     if kind == "layer":
-        return nn.LayerNorm()
+        return nn.LayerNorm(dtype=dtype)
     if kind == "none":
         return lambda x: x
     raise ValueError(f"unknown norm {kind!r}; choose 'batch', 'layer' or 'none'")
 
 
-def _condition(z: jax.Array, labels: jax.Array | None, num_classes: int) -> jax.Array:
-    """Appends a learned num_classes-wide label embedding to the latents (B, latent_dim)."""
+def _condition(z: jax.Array, labels: jax.Array | None, num_classes: int, dtype: Any) -> jax.Array:
+    """z (B, latent_dim) in ``dtype``, with a learned num_classes-wide label embedding appended."""
+    z = z.astype(dtype)
     if not num_classes:
         return z
     if labels is None:
         raise ValueError("this generator is class-conditional: pass labels (B,) in [0, num_classes)")
-    return jnp.concatenate([z, nn.Embed(num_classes, num_classes, name="label_embed")(labels)], axis=-1)
+    embed = nn.Embed(num_classes, num_classes, dtype=dtype, name="label_embed")
+    return jnp.concatenate([z, embed(labels)], axis=-1)
 
 
-def _logit(h: jax.Array, labels: jax.Array | None, num_classes: int, kernel_init=None) -> jax.Array:
-    """The logit (B,) from the last features h (B, D), plus <embed(y), h> when conditional."""
-    dense = nn.Dense(1) if kernel_init is None else nn.Dense(1, kernel_init=kernel_init)
-    logit = dense(h)[:, 0]
+def _logit(h: jax.Array, labels: jax.Array | None, num_classes: int, dtype: Any, kernel_init=None) -> jax.Array:
+    """The float32 logit (B,) from the last features h (B, D), plus <embed(y), h> when conditional."""
+    dense = nn.Dense(1, dtype=dtype) if kernel_init is None else nn.Dense(1, dtype=dtype, kernel_init=kernel_init)
+    logit = dense(h)[:, 0].astype(jnp.float32)
     if not num_classes:
         return logit
     if labels is None:
         raise ValueError("this discriminator is class-conditional: pass labels (B,) in [0, num_classes)")
     d = h.shape[-1]
-    embed = nn.Embed(num_classes, d, embedding_init=nn.initializers.normal(d**-0.5), name="label_projection")
-    return logit + jnp.sum(embed(labels) * h, axis=-1)
+    embed = nn.Embed(
+        num_classes, d, embedding_init=nn.initializers.normal(d**-0.5), dtype=dtype, name="label_projection"
+    )
+    return logit + jnp.sum(embed(labels) * h, axis=-1, dtype=jnp.float32)
 
 
 class _Conv4x4(nn.Module):
@@ -97,18 +123,20 @@ class _Conv4x4(nn.Module):
     Attributes:
       features: output channels.
       use_bias: add a learned bias per channel.
+      dtype: the dtype of the computation (the parameters stay float32).
     """
 
     features: int
     use_bias: bool = True
     kernel_init: Any = dcgan_init
+    dtype: Any = jnp.float32
 
     def _kernel(self, shape: tuple[int, int]) -> jax.Array:
-        return self.param("kernel", self.kernel_init, (4, 4, *shape))
+        return self.param("kernel", self.kernel_init, (4, 4, *shape)).astype(self.dtype)
 
     def _bias(self, y: jax.Array) -> jax.Array:
         if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(self.dtype)
         return y
 
 
@@ -131,7 +159,7 @@ class UpConv(_Conv4x4):
         # C_out), both were transposed in every step: celeba_dcgan's step took
         # 4 to 10% longer (6 of 6 interleaved pairs, median 7%); fmnist_dcgan's
         # and wgan_gp_fmnist's did not change.
-        return self._bias(conv.up(x, self._kernel((self.features, x.shape[-1]))))
+        return self._bias(conv.up(x.astype(self.dtype), self._kernel((self.features, x.shape[-1]))))
 
 
 class DownConv(_Conv4x4):
@@ -146,7 +174,7 @@ class DownConv(_Conv4x4):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         """Maps (B, H, W, C_in) with even H, W to (B, H/2, W/2, features)."""
-        return self._bias(conv.down(x, self._kernel((x.shape[-1], self.features))))
+        return self._bias(conv.down(x.astype(self.dtype), self._kernel((x.shape[-1], self.features))))
 
 
 def dcgan_plan(size: int) -> tuple[int, int]:
@@ -181,6 +209,7 @@ class MLPGenerator(nn.Module):
       out_activation: 'tanh' or 'sigmoid' (rescaled to [-1, 1]).
       axis_name: pmap axis for synchronised BatchNorm, or None.
       num_classes: > 0 makes G class-conditional (see the module docstring).
+      dtype: the dtype of the computation; the images come out float32.
     """
 
     image_shape: Sequence[int]
@@ -192,18 +221,19 @@ class MLPGenerator(nn.Module):
     out_activation: str = "tanh"
     axis_name: str | None = None
     num_classes: int = 0
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
         """Maps latents (B, latent_dim) and labels (B,) to images (B, H, W, C) in [-1, 1]."""
         act = activation(self.activation)
-        x = _condition(z, labels, self.num_classes)
+        x = _condition(z, labels, self.num_classes, self.dtype)
         for i, width in enumerate(self.features):
-            x = act(nn.Dense(width)(x))
-            x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
+            x = act(nn.Dense(width, dtype=self.dtype)(x))
+            x = _norm(self.norm, train, self.bn_momentum, self.axis_name, self.dtype)(x)
             x = _dropout(self.dropout, i, train)(x)
-        x = nn.Dense(math.prod(self.image_shape))(x)
-        return activation(self.out_activation)(x).reshape(-1, *self.image_shape)
+        x = nn.Dense(math.prod(self.image_shape), dtype=self.dtype)(x)
+        return activation(self.out_activation)(x).astype(jnp.float32).reshape(-1, *self.image_shape)
 
 
 class MLPDiscriminator(nn.Module):
@@ -214,22 +244,24 @@ class MLPDiscriminator(nn.Module):
       activation: hidden activation name.
       dropout: per hidden layer dropout rates; shorter tuples mean 0 for the rest.
       num_classes: > 0 makes D class-conditional (a projection discriminator).
+      dtype: the dtype of the computation; the logits come out float32.
     """
 
     features: Sequence[int] = (128,)
     activation: str = "leaky_relu"
     dropout: Sequence[float] = ()
     num_classes: int = 0
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
         """Maps images (B, H, W, C) and labels (B,) to logits (B,)."""
         act = activation(self.activation)
-        x = x.reshape(x.shape[0], -1)
+        x = x.reshape(x.shape[0], -1).astype(self.dtype)
         for i, width in enumerate(self.features):
-            x = act(nn.Dense(width)(x))
+            x = act(nn.Dense(width, dtype=self.dtype)(x))
             x = _dropout(self.dropout, i, train)(x)
-        return _logit(x, labels, self.num_classes)
+        return _logit(x, labels, self.num_classes, self.dtype)
 
 
 class DCGANGenerator(nn.Module):
@@ -248,6 +280,7 @@ class DCGANGenerator(nn.Module):
       bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
       axis_name: pmap axis for synchronised BatchNorm, or None.
       num_classes: > 0 makes G class-conditional (see the module docstring).
+      dtype: the dtype of the computation; the images come out float32.
     """
 
     image_shape: Sequence[int]
@@ -256,25 +289,26 @@ class DCGANGenerator(nn.Module):
     bn_momentum: float = 0.9
     axis_name: str | None = None
     num_classes: int = 0
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
         """Maps latents (B, latent_dim) and labels (B,) to images (B, H, W, C) in [-1, 1]."""
-        z = _condition(z, labels, self.num_classes)
+        z = _condition(z, labels, self.num_classes, self.dtype)
         height, _, channels = self.image_shape
         base, n = dcgan_plan(height)
         ch = self.width * 2 ** (n - 1)
         bias = self.norm == "none"
 
         def norm_relu(x):
-            return nn.relu(_norm(self.norm, train, self.bn_momentum, self.axis_name)(x))
+            return nn.relu(_norm(self.norm, train, self.bn_momentum, self.axis_name, self.dtype)(x))
 
-        x = nn.Dense(base * base * ch, use_bias=bias, kernel_init=dcgan_init)(z)
+        x = nn.Dense(base * base * ch, use_bias=bias, kernel_init=dcgan_init, dtype=self.dtype)(z)
         x = norm_relu(x.reshape(-1, base, base, ch))
         for _ in range(n - 1):
             ch //= 2
-            x = norm_relu(UpConv(ch, use_bias=bias)(x))
-        return jnp.tanh(UpConv(channels)(x))
+            x = norm_relu(UpConv(ch, use_bias=bias, dtype=self.dtype)(x))
+        return jnp.tanh(UpConv(channels, dtype=self.dtype)(x)).astype(jnp.float32)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -290,6 +324,7 @@ class DCGANDiscriminator(nn.Module):
       bn_momentum: Flax momentum; 0.9 equals PyTorch's momentum=0.1.
       axis_name: pmap axis for synchronised BatchNorm, or None.
       num_classes: > 0 makes D class-conditional (a projection discriminator).
+      dtype: the dtype of the computation; the logits come out float32.
     """
 
     width: int = 64
@@ -297,6 +332,7 @@ class DCGANDiscriminator(nn.Module):
     bn_momentum: float = 0.9
     axis_name: str | None = None
     num_classes: int = 0
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True, labels: jax.Array | None = None) -> jax.Array:
@@ -304,12 +340,12 @@ class DCGANDiscriminator(nn.Module):
         _, n = dcgan_plan(x.shape[1])
         ch = self.width
         for i in range(n):
-            x = DownConv(ch, use_bias=i == 0 or self.norm != "batch")(x)
+            x = DownConv(ch, use_bias=i == 0 or self.norm != "batch", dtype=self.dtype)(x)
             if i > 0:
-                x = _norm(self.norm, train, self.bn_momentum, self.axis_name)(x)
+                x = _norm(self.norm, train, self.bn_momentum, self.axis_name, self.dtype)(x)
             x = nn.leaky_relu(x, 0.2)
             ch *= 2
-        return _logit(x.reshape(x.shape[0], -1), labels, self.num_classes, kernel_init=dcgan_init)
+        return _logit(x.reshape(x.shape[0], -1), labels, self.num_classes, self.dtype, kernel_init=dcgan_init)
 
 
 def _dropout(rates: Sequence[float], layer: int, train: bool):
@@ -338,6 +374,7 @@ def make_generator(config, axis_name: str | None = None) -> nn.Module:
     g = config.generator
     shape = tuple(config.image_shape)
     num_classes = conditional_classes(config)
+    dtype = compute_dtype(config)
     if g.kind == "mlp":
         return MLPGenerator(
             image_shape=shape,
@@ -349,11 +386,12 @@ def make_generator(config, axis_name: str | None = None) -> nn.Module:
             out_activation=g.out_activation,
             axis_name=axis_name,
             num_classes=num_classes,
+            dtype=dtype,
         )
     if g.kind == "dcgan":
         return DCGANGenerator(
             image_shape=shape, width=g.width, norm=g.norm, bn_momentum=g.bn_momentum,
-            axis_name=axis_name, num_classes=num_classes,
+            axis_name=axis_name, num_classes=num_classes, dtype=dtype,
         )
     raise ValueError(f"unknown generator kind {g.kind!r}; choose 'mlp' or 'dcgan'")
 
@@ -362,15 +400,16 @@ def make_discriminator(config, axis_name: str | None = None) -> nn.Module:
     """Builds the discriminator described by ``config.discriminator``."""
     d = config.discriminator
     num_classes = conditional_classes(config)
+    dtype = compute_dtype(config)
     if d.kind == "mlp":
         return MLPDiscriminator(
             features=tuple(d.features), activation=d.activation,
-            dropout=tuple(d.get("dropout", ())), num_classes=num_classes,
+            dropout=tuple(d.get("dropout", ())), num_classes=num_classes, dtype=dtype,
         )
     if d.kind == "dcgan":
         dcgan_plan(config.image_shape[0])  # Fail at build time, not at trace time.
         return DCGANDiscriminator(
             width=d.width, norm=d.norm, bn_momentum=d.bn_momentum, axis_name=axis_name,
-            num_classes=num_classes,
+            num_classes=num_classes, dtype=dtype,
         )
     raise ValueError(f"unknown discriminator kind {d.kind!r}; choose 'mlp' or 'dcgan'")

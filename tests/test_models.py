@@ -1,7 +1,10 @@
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tiny_config
 
 from jaxgan import models
 
@@ -142,3 +145,42 @@ def test_projection_adds_the_label_embedding_dot_features():
     expected = (h @ p["Dense_1"]["kernel"])[:, 0] + p["Dense_1"]["bias"][0] + jnp.sum(
         p["label_projection"]["embedding"][y] * h, axis=1)
     np.testing.assert_allclose(d.apply(v, x, train=False, labels=y), expected, rtol=1e-5, atol=1e-6)
+
+
+def _dots_and_convs(fn, *args) -> set[str]:
+    """The element types of the matrix multiplies and convolutions ``fn`` lowers to."""
+    hlo = jax.jit(fn).lower(*args).as_text()
+    return set(re.findall(r"stablehlo\.(?:dot_general|convolution).*-> tensor<[0-9x]*x(\w+)>", hlo))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_bfloat16_computes_in_bfloat16_on_float32_parameters(kind):
+    config = tiny_config(kind, compute_dtype="bfloat16", conditional=True, num_classes=3)
+    g, d = models.make_generator(config), models.make_discriminator(config)
+    z, y = jax.random.normal(jax.random.PRNGKey(0), (8, 8)), jnp.arange(8) % 3
+    gv = g.init(jax.random.PRNGKey(1), z, train=False, labels=y)
+    dv = d.init(jax.random.PRNGKey(2), jnp.zeros((8, 8, 8, 1)), train=False, labels=y)
+    assert {x.dtype for x in jax.tree.leaves((gv, dv))} == {jnp.dtype("float32")}
+
+    key = jax.random.PRNGKey(3)
+    images, g_stats = g.apply(gv, z, train=True, labels=y, mutable=["batch_stats"])
+    logits, d_stats = d.apply(dv, images, train=True, labels=y, mutable=["batch_stats"], rngs={"dropout": key})
+    assert images.dtype == logits.dtype == jnp.float32
+    assert {x.dtype for x in jax.tree.leaves((g_stats, d_stats))} == {jnp.dtype("float32")}
+    assert _dots_and_convs(lambda z: g.apply(gv, z, train=False, labels=y), z) == {"bf16"}
+    assert _dots_and_convs(lambda x: d.apply(dv, x, train=False, labels=y), images) == {"bf16"}
+
+    # The same parameters in float32 give the same networks to bfloat16's precision.
+    config.compute_dtype = "float32"
+    g32, d32 = models.make_generator(config), models.make_discriminator(config)
+    assert _dots_and_convs(lambda z: g32.apply(gv, z, train=False, labels=y), z) == {"f32"}
+    images32, _ = g32.apply(gv, z, train=True, labels=y, mutable=["batch_stats"])
+    logits32, _ = d32.apply(dv, images32, train=True, labels=y, mutable=["batch_stats"], rngs={"dropout": key})
+    np.testing.assert_allclose(images, images32, atol=0.05)
+    np.testing.assert_allclose(logits, logits32, atol=0.05 * float(jnp.max(jnp.abs(logits32))))
+    assert not np.array_equal(images, images32)
+
+
+def test_unknown_compute_dtype_names_the_choices():
+    with pytest.raises(ValueError, match="unknown compute_dtype 'float16'; choose 'float32' or 'bfloat16'"):
+        models.make_generator(tiny_config("mlp", compute_dtype="float16"))

@@ -141,3 +141,21 @@ def test_conditional_step_needs_labels_and_draws_them_per_example():
     b = gan.sample(new, key, 6, jnp.zeros(6, jnp.int32))
     np.testing.assert_array_equal(a[:2], b[:2])
     assert not np.allclose(a[2:], b[2:])
+
+
+def test_bfloat16_wgan_gp_step_keeps_float32_state_and_follows_float32():
+    # The nested grad of the gradient penalty runs through the bfloat16 critic too.
+    def step(compute_dtype):
+        c = tiny_config("dcgan", loss="wgan", penalty="gp", n_critic=2, compute_dtype=compute_dtype)
+        c.discriminator.norm = "layer"
+        gan = jaxgan.build(c)
+        state = gan.init(jax.random.PRNGKey(0))
+        real = jax.random.uniform(jax.random.PRNGKey(1), (8, 8, 8, 1), minval=-1, maxval=1)
+        return gan.train_step(state, real, jax.random.PRNGKey(2))
+
+    (state, metrics), (state32, metrics32) = step("bfloat16"), step("float32")
+    floats = {x.dtype for x in jax.tree.leaves(state) if jnp.issubdtype(x.dtype, jnp.floating)}
+    assert floats == {jnp.dtype("float32")}
+    for name in ("d_loss", "penalty", "d_grad_norm", "g_loss", "g_grad_norm"):
+        np.testing.assert_allclose(metrics[name], metrics32[name], rtol=0.02, atol=1e-4, err_msg=name)
+    assert metrics["penalty"] != metrics32["penalty"]

@@ -85,6 +85,10 @@ def get_config() -> ml_collections.ConfigDict:
     c.num_samples = 100  # images in each sample grid
     c.max_to_keep = 3
 
+    # What the networks compute in: 'float32', or 'bfloat16' for GPU/TPU
+    # (parameters, optimizer states, losses and gradients stay float32).
+    c.compute_dtype = "float32"
+
     c.num_devices = 0  # devices to train on; 0 means all local devices
     c.parallelism = "pmap"  # or "shard_map": the same per-device step under jax.shard_map
     return c
