@@ -3,6 +3,7 @@
     pip install -e '.[bench]'
     python benchmarks/bench.py                      # writes benchmarks/results/<platform>.{json,md}
     python benchmarks/bench.py --tiny --out=/tmp/b  # seconds-long smoke run (used by the tests)
+    python benchmarks/bench.py --compute-dtype=bfloat16  # <platform>-bfloat16.{json,md}
 
 For each preset: compile time, median seconds per train step (n_critic D
 updates + one G update) over repeats of several steps after warm-up, images/s
@@ -16,6 +17,10 @@ of the targets below each line meets, or by how much it misses, and what
 share of the matmul peak a speed-up target asks for: PyTorch's own share
 times the target. Where PyTorch already runs close to the peak, that share
 can exceed what the hardware gives.
+
+``--compute-dtype=bfloat16`` times every line with ``config.compute_dtype``
+bfloat16, PyTorch's under ``torch.autocast`` in bfloat16, against the
+bfloat16 matmul peak; the targets are for float32 and are left out.
 """
 
 from __future__ import annotations
@@ -96,11 +101,11 @@ def timed_together(fns, repeats: int, inner: int, budget_s: float = 1.0) -> list
     return [statistics.median(t) for t in times]
 
 
-def matmul_peak(n: int = 2048) -> dict:
-    """Measured f32 matmul FLOP/s of JAX and PyTorch on this machine."""
+def matmul_peak(n: int = 2048, dtype: str = "float32") -> dict:
+    """Measured matmul FLOP/s of JAX and PyTorch on this machine, for ``dtype`` operands."""
     import torch
 
-    a = jnp.ones((n, n), jnp.float32)
+    a = jnp.ones((n, n), dtype)
     mm = jax.jit(lambda a: a @ a)
     mm(a).block_until_ready()
 
@@ -111,7 +116,7 @@ def matmul_peak(n: int = 2048) -> dict:
         def sync(self):
             self.out.block_until_ready()
 
-    t = torch.ones(n, n)
+    t = torch.ones(n, n, dtype=getattr(torch, dtype))
 
     class T:
         def __call__(self):
@@ -123,7 +128,7 @@ def matmul_peak(n: int = 2048) -> dict:
     flops = 2 * n**3
     jax_s, torch_s = timed_together([J(), T()], 5, 3)
     jax_peak, torch_peak = flops / jax_s, flops / torch_s
-    return {"n": n, "jax_flops_per_s": jax_peak, "torch_flops_per_s": torch_peak, "peak_flops_per_s": max(jax_peak, torch_peak)}
+    return {"n": n, "dtype": dtype, "jax_flops_per_s": jax_peak, "torch_flops_per_s": torch_peak, "peak_flops_per_s": max(jax_peak, torch_peak)}
 
 
 def _cost(compiled) -> float:
@@ -213,7 +218,7 @@ def shrink(config):
     return config
 
 
-def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5) -> dict:
+def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5, compute_dtype: str = "float32") -> dict:
     """train.py's images/s on digits against the pure step's.
 
     The pure step is timed just before and just after each of ``runs``
@@ -225,7 +230,7 @@ def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5) -
     pure = [timed(pure_step, repeats, inner)]
     results = []
     for _ in range(1 if tiny else runs):
-        e2e = _train_py_images_per_s(tiny, steps, batch_size)
+        e2e = _train_py_images_per_s(tiny, steps, batch_size, compute_dtype)
         pure.append(timed(pure_step, repeats, inner))
         pure_images_per_s = batch_size / ((pure[-2] + pure[-1]) / 2)
         results.append((e2e / pure_images_per_s, e2e, pure_images_per_s))
@@ -234,11 +239,11 @@ def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5) -
             "ratio": ratio, "ratios": [r[0] for r in results]}
 
 
-def _train_py_images_per_s(tiny: bool, steps: int, batch_size: int) -> float:
+def _train_py_images_per_s(tiny: bool, steps: int, batch_size: int, compute_dtype: str) -> float:
     with tempfile.TemporaryDirectory() as workdir:
         # Evaluation is off: the figure is the loop's own overhead (data, logs, samples, checkpoints).
         cmd = [sys.executable, str(ROOT / "train.py"), f"--workdir={workdir}", f"--config.steps={steps}",
-               "--config.eval_every=0"]
+               "--config.eval_every=0", f"--config.compute_dtype={compute_dtype}"]
         if tiny:
             cmd += ["--config.log_every=10", "--config.sample_every=20", "--config.checkpoint_every=20"]
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
@@ -260,6 +265,8 @@ def main():
     parser.add_argument("--inner", type=int, default=10)
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-end-to-end", action="store_true", help="time the train steps only")
+    parser.add_argument("--compute-dtype", choices=("float32", "bfloat16"), default="float32",
+                        help="config.compute_dtype of every line (parameters stay float32)")
     args = parser.parse_args()
     repeats, inner = (2, 2) if args.tiny else (args.repeats, args.inner)
     gpu = jax.devices()[0].platform == "gpu"
@@ -280,13 +287,15 @@ def main():
         "jax": jax.__version__,
         "torch": getattr(torch, "__version__", None),
     }
-    peak = matmul_peak(256 if args.tiny else 2048) if torch is not None else None
+    dtype = args.compute_dtype
+    peak = matmul_peak(256 if args.tiny else 2048, dtype) if torch is not None else None
     rows = []
     for name, cpu_batch, gpu_batch in CASES:
         if name not in args.presets.split(","):
             continue
         config = configs.get(name)
         config.batch_size = gpu_batch if gpu else cpu_batch
+        config.compute_dtype = dtype
         if args.tiny:
             shrink(config)
         row = {"preset": name, "batch_size": config.batch_size, "n_critic": config.n_critic}
@@ -304,7 +313,7 @@ def main():
             row["torch_seconds_per_step"] = seconds[1]
             row["speedup_vs_torch"] = row["torch_seconds_per_step"] / row["seconds_per_step"]
             row["torch_share_of_peak"] = row["flops_per_step"] / seconds[1] / peak["peak_flops_per_s"]
-            if machine["platform"] == "cpu" and name in CPU_TARGETS:
+            if machine["platform"] == "cpu" and name in CPU_TARGETS and dtype == "float32":
                 speedup, share = CPU_TARGETS[name]
                 row["target_speedup"], row["target_share_of_peak"] = speedup, share
                 # The speed-up target as a share of the peak: how close to the hardware it asks jaxgan to run.
@@ -312,11 +321,16 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    e2e = None if args.no_end_to_end else end_to_end(args.tiny, bench_jax(configs.get("digits"))[0], repeats, inner)
-    result = {"machine": machine, "matmul_peak": peak, "rows": rows, "end_to_end": e2e, "tiny": args.tiny,
-              "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])}
+    e2e = None
+    if not args.no_end_to_end:
+        digits = configs.get("digits")
+        digits.compute_dtype = dtype
+        e2e = end_to_end(args.tiny, bench_jax(digits)[0], repeats, inner, compute_dtype=dtype)
+    result = {"machine": machine, "compute_dtype": dtype, "matmul_peak": peak, "rows": rows, "end_to_end": e2e,
+              "tiny": args.tiny, "command": " ".join(["python", "benchmarks/bench.py", *sys.argv[1:]])}
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, machine["platform"] + ("-tiny" if args.tiny else ""))
+    suffix = ("" if dtype == "float32" else f"-{dtype}") + ("-tiny" if args.tiny else "")
+    stem = os.path.join(args.out, machine["platform"] + suffix)
     with open(stem + ".json", "w") as f:
         json.dump(result, f, indent=2)
     with open(stem + ".md", "w") as f:
@@ -328,12 +342,12 @@ def markdown(result: dict) -> str:
     m, peak = result["machine"], result["matmul_peak"]
     lines = [
         f"Machine: {m['device']} ({m['cores']} cores), JAX {m['jax']}, PyTorch {m['torch']}. "
-        f"Command: `{result['command']}`.",
+        f"Command: `{result['command']}`." + _dtype_note(result),
         "",
     ]
     if peak:
         lines += [
-            f"Measured f32 matmul peak ({peak['n']}x{peak['n']}): JAX {peak['jax_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+            f"Measured {_short(peak.get('dtype', 'float32'))} matmul peak ({peak['n']}x{peak['n']}): JAX {peak['jax_flops_per_s'] / 1e9:.1f} GFLOP/s, "
             f"PyTorch {peak['torch_flops_per_s'] / 1e9:.1f} GFLOP/s.",
             "",
         ]
@@ -362,6 +376,17 @@ def markdown(result: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _short(dtype: str) -> str:
+    return {"float32": "f32", "bfloat16": "bf16"}[dtype]
+
+
+def _dtype_note(result: dict) -> str:
+    dtype = result.get("compute_dtype", "float32")
+    if dtype == "float32":
+        return ""
+    return f" Compute in {dtype} on float32 parameters (PyTorch: autocast to {dtype})."
 
 
 def _verdict(value: float, target: float, unit: str) -> str:

@@ -3,6 +3,9 @@
 Same layer sizes, activations, BatchNorm, dropout, losses, penalty, clipping,
 optimizer and n_critic as ``jaxgan.build(config)``; the usual PyTorch idioms
 (G under no_grad in the D update, D frozen in the G update, NCHW layout).
+With ``config.compute_dtype`` 'bfloat16' the forward passes run under
+``torch.autocast`` in bfloat16, as PyTorch's mixed-precision recipe has it
+(the penalty's input gradient taken outside autocast), on float32 parameters.
 """
 
 from __future__ import annotations
@@ -148,19 +151,26 @@ class TorchGAN:
         self.D = MLPDiscriminator(d, shape) if d.kind == "mlp" else DCGANDiscriminator(d, shape)
         self.opt_g = optimizer(config.g_optimizer, self.G.parameters())
         self.opt_d = optimizer(config.d_optimizer, self.D.parameters())
+        self.bfloat16 = config.get("compute_dtype", "float32") == "bfloat16"
+
+    def autocast(self):
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16)
 
     def d_step(self, real):
         c = self.config
         z = torch.randn(real.shape[0], c.latent_dim)
-        with torch.no_grad():
-            fake = self.G(z)
         self.opt_d.zero_grad(set_to_none=True)
-        loss = d_loss(c.loss, self.D(real), self.D(fake))
+        with self.autocast():
+            with torch.no_grad():
+                fake = self.G(z).float()
+            loss = d_loss(c.loss, self.D(real).float(), self.D(fake).float())
+            if c.penalty == "gp":
+                alpha = torch.rand(real.shape[0], 1, 1, 1)
+                x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+                critic = self.D(x_hat).float().sum()
         if c.penalty == "gp":
-            alpha = torch.rand(real.shape[0], 1, 1, 1)
-            x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
-            norms = torch.sqrt(grad.flatten(1).pow(2).sum(1) + 1e-12)
+            (grad,) = torch.autograd.grad(critic, x_hat, create_graph=True)
+            norms = torch.sqrt(grad.float().flatten(1).pow(2).sum(1) + 1e-12)
             loss = loss + c.penalty_weight * ((norms - 1) ** 2).mean()
         loss.backward()
         self.opt_d.step()
@@ -172,8 +182,9 @@ class TorchGAN:
     def g_step(self, batch_size):
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
-        loss = g_loss(self.config.loss, self.D(self.G(torch.randn(batch_size, self.config.latent_dim))))
-        loss.backward()
+        with self.autocast():
+            logits = self.D(self.G(torch.randn(batch_size, self.config.latent_dim))).float()
+        g_loss(self.config.loss, logits).backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
 
