@@ -9,8 +9,8 @@ For each preset: compile time, median seconds per train step (n_critic D
 updates + one G update) over repeats of several steps after warm-up, images/s
 (real images read per second), XLA's FLOPs per step, achieved FLOP/s as a
 share of the measured matmul peak, XLA's buffer memory, and the PyTorch eager
-time of the same models, optimizer and batch with the same thread count. Data
-is synthetic, already on the device. The end-to-end line runs train.py on the
+time of the same models, optimizer and batch with the same thread count (on
+a GPU, PyTorch runs on CUDA). Data is synthetic, already on the device. The end-to-end line runs train.py on the
 digits preset (data loading, logging, sampling and checkpointing on; evaluation off) and
 compares its images/s with the pure step. On a CPU, a second table says which
 of the targets below each line meets, or by how much it misses, and what
@@ -101,10 +101,8 @@ def timed_together(fns, repeats: int, inner: int, budget_s: float = 1.0) -> list
     return [statistics.median(t) for t in times]
 
 
-def matmul_peak(n: int = 2048, dtype: str = "float32") -> dict:
-    """Measured matmul FLOP/s of JAX and PyTorch on this machine, for ``dtype`` operands."""
-    import torch
-
+def matmul_peak(n: int = 2048, dtype: str = "float32", torch_device: str | None = None) -> dict:
+    """Measured matmul FLOP/s of JAX, and of PyTorch on ``torch_device`` unless None, for ``dtype`` operands."""
     a = jnp.ones((n, n), dtype)
     mm = jax.jit(lambda a: a @ a)
     mm(a).block_until_ready()
@@ -116,19 +114,30 @@ def matmul_peak(n: int = 2048, dtype: str = "float32") -> dict:
         def sync(self):
             self.out.block_until_ready()
 
-    t = torch.ones(n, n, dtype=getattr(torch, dtype))
+    steps = [J()]
+    if torch_device is not None:
+        import torch
 
-    class T:
-        def __call__(self):
-            torch.mm(t, t)
+        t = torch.ones(n, n, dtype=getattr(torch, dtype), device=torch_device)
 
-        def sync(self):
-            pass
+        class T:
+            def __call__(self):
+                torch.mm(t, t)
 
-    flops = 2 * n**3
-    jax_s, torch_s = timed_together([J(), T()], 5, 3)
-    jax_peak, torch_peak = flops / jax_s, flops / torch_s
-    return {"n": n, "dtype": dtype, "jax_flops_per_s": jax_peak, "torch_flops_per_s": torch_peak, "peak_flops_per_s": max(jax_peak, torch_peak)}
+            def sync(self):
+                _torch_sync(torch_device)
+
+        steps.append(T())
+    flops_per_s = [2 * n**3 / s for s in timed_together(steps, 5, 3)]
+    return {"n": n, "dtype": dtype, "jax_flops_per_s": flops_per_s[0],
+            "torch_flops_per_s": flops_per_s[1] if torch_device else None, "peak_flops_per_s": max(flops_per_s)}
+
+
+def _torch_sync(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def _cost(compiled) -> float:
@@ -184,24 +193,24 @@ def peak_bytes_in_use():
     return (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
 
 
-def bench_torch(config):
-    """The same models, updates and batch in PyTorch eager: the step to time."""
+def bench_torch(config, device: str = "cpu"):
+    """The same models, updates and batch in PyTorch eager on ``device``: the step to time."""
     import torch
 
     sys.path.insert(0, str(Path(__file__).parent))
     from torch_gan import TorchGAN
 
     torch.manual_seed(0)
-    gan = TorchGAN(config)
+    gan = TorchGAN(config, device)
     h, w, c = config.image_shape
-    reals = [torch.rand(config.batch_size, c, h, w) * 2 - 1 for _ in range(config.n_critic)]
+    reals = [torch.rand(config.batch_size, c, h, w, device=device) * 2 - 1 for _ in range(config.n_critic)]
 
     class Step:
         def __call__(self):
             gan.train_step(reals)
 
         def sync(self):
-            pass
+            _torch_sync(device)
 
     step = Step()
     for _ in range(3):
@@ -275,9 +284,14 @@ def main():
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install -e '.[bench]'): JAX lines only", file=sys.stderr)
-    if torch is not None:
+    torch_device = None
+    if torch is not None and not args.no_torch:
         torch.set_num_threads(os.cpu_count())
-    run_torch = torch is not None and not args.no_torch and not gpu
+        torch_device = "cuda" if gpu else "cpu"
+        if gpu and not torch.cuda.is_available():
+            torch_device = None
+            print("this PyTorch has no CUDA: JAX lines only", file=sys.stderr)
+    run_torch = torch_device is not None
 
     machine = {
         "platform": jax.devices()[0].platform,
@@ -288,7 +302,7 @@ def main():
         "torch": getattr(torch, "__version__", None),
     }
     dtype = args.compute_dtype
-    peak = matmul_peak(256 if args.tiny else 2048, dtype) if torch is not None else None
+    peak = matmul_peak(256 if args.tiny else 2048, dtype, torch_device)
     rows = []
     for name, cpu_batch, gpu_batch in CASES:
         if name not in args.presets.split(","):
@@ -301,7 +315,7 @@ def main():
         row = {"preset": name, "batch_size": config.batch_size, "n_critic": config.n_critic}
         jax_step, facts = bench_jax(config)
         row.update(facts)
-        steps = [jax_step, bench_torch(config)] if run_torch else [jax_step]
+        steps = [jax_step, bench_torch(config, torch_device)] if run_torch else [jax_step]
         seconds = timed_together(steps, repeats, inner)
         row["seconds_per_step"] = seconds[0]
         row["peak_bytes"] = peak_bytes_in_use() or row["peak_bytes"]
@@ -347,8 +361,9 @@ def markdown(result: dict) -> str:
     ]
     if peak:
         lines += [
-            f"Measured {_short(peak.get('dtype', 'float32'))} matmul peak ({peak['n']}x{peak['n']}): JAX {peak['jax_flops_per_s'] / 1e9:.1f} GFLOP/s, "
-            f"PyTorch {peak['torch_flops_per_s'] / 1e9:.1f} GFLOP/s.",
+            f"Measured {_short(peak.get('dtype', 'float32'))} matmul peak ({peak['n']}x{peak['n']}): "
+            f"JAX {peak['jax_flops_per_s'] / 1e9:.1f} GFLOP/s"
+            + (f", PyTorch {peak['torch_flops_per_s'] / 1e9:.1f} GFLOP/s." if peak.get("torch_flops_per_s") else "."),
             "",
         ]
     lines += [

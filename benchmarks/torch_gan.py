@@ -140,32 +140,35 @@ def g_loss(kind, f):
 
 
 class TorchGAN:
-    """Builds G, D and optimizers from a jaxgan config; ``train_step(reals)`` mirrors jaxgan's."""
+    """Builds G, D and optimizers from a jaxgan config on ``device``; ``train_step(reals)`` mirrors jaxgan's."""
 
-    def __init__(self, config):
+    def __init__(self, config, device: str = "cpu"):
         self.config = config
+        self.device = torch.device(device)
         shape = tuple(config.image_shape)
         g, d = config.generator, config.discriminator
         self.G = (MLPGenerator(g, config.latent_dim, shape) if g.kind == "mlp"
                   else DCGANGenerator(g, config.latent_dim, shape))
         self.D = MLPDiscriminator(d, shape) if d.kind == "mlp" else DCGANDiscriminator(d, shape)
+        self.G.to(self.device)
+        self.D.to(self.device)
         self.opt_g = optimizer(config.g_optimizer, self.G.parameters())
         self.opt_d = optimizer(config.d_optimizer, self.D.parameters())
         self.bfloat16 = config.get("compute_dtype", "float32") == "bfloat16"
 
     def autocast(self):
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bfloat16)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bfloat16)
 
     def d_step(self, real):
         c = self.config
-        z = torch.randn(real.shape[0], c.latent_dim)
+        z = torch.randn(real.shape[0], c.latent_dim, device=self.device)
         self.opt_d.zero_grad(set_to_none=True)
         with self.autocast():
             with torch.no_grad():
                 fake = self.G(z).float()
             loss = d_loss(c.loss, self.D(real).float(), self.D(fake).float())
             if c.penalty == "gp":
-                alpha = torch.rand(real.shape[0], 1, 1, 1)
+                alpha = torch.rand(real.shape[0], 1, 1, 1, device=self.device)
                 x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
                 critic = self.D(x_hat).float().sum()
         if c.penalty == "gp":
@@ -183,13 +186,13 @@ class TorchGAN:
         self.D.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
         with self.autocast():
-            logits = self.D(self.G(torch.randn(batch_size, self.config.latent_dim))).float()
+            logits = self.D(self.G(torch.randn(batch_size, self.config.latent_dim, device=self.device))).float()
         g_loss(self.config.loss, logits).backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
 
     def train_step(self, reals):
-        """reals: n_critic float tensors (B, C, H, W) in [-1, 1]."""
+        """reals: n_critic float tensors (B, C, H, W) in [-1, 1], on the GAN's device."""
         for real in reals:
             self.d_step(real)
         self.g_step(reals[0].shape[0])
