@@ -8,8 +8,8 @@ of shape (B,) with no sigmoid inside (the losses apply it stably).
 Parameters are float32. ``dtype`` (``config.compute_dtype``) is what the
 layers compute in: with bfloat16 the matrix multiplies, convolutions and
 activations run in bfloat16 (BatchNorm's statistics are still reduced in
-float32), and the networks still take and return float32 (images in,
-logits out), so losses, gradients and optimizer states stay float32.
+float32), while generators still return float32 images and discriminators
+float32 logits, so losses, gradients and optimizer states stay float32.
 
 BatchNorm statistics live in the ``batch_stats`` collection; ``train=True``
 normalises with the batch's own statistics (and returns updated running
