@@ -10,13 +10,14 @@ updates + one G update) over repeats of several steps after warm-up, images/s
 (real images read per second), XLA's FLOPs per step, achieved FLOP/s as a
 share of the measured matmul peak, XLA's buffer memory, and the PyTorch eager
 time of the same models, optimizer and batch with the same thread count (on
-a GPU, PyTorch runs on CUDA). Data is synthetic, already on the device. The end-to-end line runs train.py on the
-digits preset (data loading, logging, sampling and checkpointing on; evaluation off) and
-compares its images/s with the pure step. On a CPU, a second table says which
-of the targets below each line meets, or by how much it misses, and what
-share of the matmul peak a speed-up target asks for: PyTorch's own share
-times the target. Where PyTorch already runs close to the peak, that share
-can exceed what the hardware gives.
+a GPU, PyTorch runs on CUDA). Data is synthetic, already on the device. The
+end-to-end line runs train.py on the digits preset (data loading, logging,
+sampling and checkpointing on; evaluation off) and compares its images/s
+with the pure step. On a CPU, a second table says which of the targets
+below each line meets, or by how much it misses, and what share of the
+matmul peak a speed-up target asks for: PyTorch's own share times the
+target. Where PyTorch already runs close to the peak, that share can exceed
+what the hardware gives.
 
 ``--compute-dtype=bfloat16`` times every line with ``config.compute_dtype``
 bfloat16, PyTorch's under ``torch.autocast`` in bfloat16, against the

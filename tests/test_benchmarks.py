@@ -24,7 +24,6 @@ def test_benchmark_smoke_run(tmp_path):
     assert "| wgan_gp_fmnist | 4 | 5 |" in table and "End to end" in table
 
 
-
 def test_benchmark_bfloat16_smoke_run(tmp_path):
     result = run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--tiny", f"--out={tmp_path}",
                   "--presets=fmnist_dcgan", "--no-end-to-end", "--compute-dtype=bfloat16"], timeout=300)
@@ -36,6 +35,7 @@ def test_benchmark_bfloat16_smoke_run(tmp_path):
     if importlib.util.find_spec("torch"):
         assert row["torch_seconds_per_step"] > 0 and data["matmul_peak"]["dtype"] == "bfloat16"
     assert "Compute in bfloat16 on float32 parameters" in (tmp_path / "cpu-bfloat16-tiny.md").read_text()
+
 
 # (script, the label of a row it prints, the column of jaxgan's milliseconds in that row)
 PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py", "D update", 0),

@@ -153,7 +153,7 @@ def test_bfloat16_wgan_gp_step_keeps_float32_state_and_follows_float32():
         real = jax.random.uniform(jax.random.PRNGKey(1), (8, 8, 8, 1), minval=-1, maxval=1)
         return gan.train_step(state, real, jax.random.PRNGKey(2))
 
-    (state, metrics), (state32, metrics32) = step("bfloat16"), step("float32")
+    (state, metrics), (_, metrics32) = step("bfloat16"), step("float32")
     floats = {x.dtype for x in jax.tree.leaves(state) if jnp.issubdtype(x.dtype, jnp.floating)}
     assert floats == {jnp.dtype("float32")}
     for name in ("d_loss", "penalty", "d_grad_norm", "g_loss", "g_grad_norm"):
