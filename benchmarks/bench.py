@@ -228,7 +228,9 @@ def shrink(config):
     return config
 
 
-def end_to_end(tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5, compute_dtype: str = "float32") -> dict:
+def end_to_end(
+    tiny: bool, pure_step, repeats: int, inner: int, runs: int = 5, compute_dtype: str = "float32"
+) -> dict:
     """train.py's images/s on digits against the pure step's.
 
     The pure step is timed just before and just after each of ``runs``

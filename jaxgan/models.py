@@ -345,7 +345,8 @@ class DCGANDiscriminator(nn.Module):
                 x = _norm(self.norm, train, self.bn_momentum, self.axis_name, self.dtype)(x)
             x = nn.leaky_relu(x, 0.2)
             ch *= 2
-        return _logit(x.reshape(x.shape[0], -1), labels, self.num_classes, self.dtype, kernel_init=dcgan_init)
+        h = x.reshape(x.shape[0], -1)
+        return _logit(h, labels, self.num_classes, self.dtype, kernel_init=dcgan_init)
 
 
 def _dropout(rates: Sequence[float], layer: int, train: bool):
