@@ -148,8 +148,9 @@ def train(config, workdir: str) -> GANState:
 def _train(config, workdir: str, main: bool) -> GANState:
     par = parallel.DataParallel(config)
     logging.info(
-        "devices: %d (%d per process, %d processes), batch %d per device, %s",
+        "devices: %d (%d per process, %d processes), batch %d per device, %s, %s compute",
         par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,
+        config.get("compute_dtype", "float32"),
     )
     evaluator = None
     if jax.process_count() > 1:

@@ -37,6 +37,7 @@ def test_outputs(short_run):
     assert config["name"] == "digits" and config["steps"] == 40
     assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir()) == [20, 40]
     assert "devices: 1" in result.stderr and "step 40/40" in result.stderr  # plain log lines off a terminal
+    assert "per device, single, float32 compute" in result.stderr
     assert "atomicity.py" not in result.stderr  # library INFO noise is filtered
 
 
