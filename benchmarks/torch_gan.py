@@ -154,7 +154,7 @@ class TorchGAN:
         self.D.to(self.device)
         self.opt_g = optimizer(config.g_optimizer, self.G.parameters())
         self.opt_d = optimizer(config.d_optimizer, self.D.parameters())
-        self.bfloat16 = config.get("compute_dtype", "float32") == "bfloat16"
+        self.bfloat16 = config.compute_dtype == "bfloat16"
 
     def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bfloat16)

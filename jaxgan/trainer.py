@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from absl import logging
 from jax.experimental import multihost_utils
 
-from jaxgan import checkpoint, data, images, parallel, writers
+from jaxgan import checkpoint, data, images, models, parallel, writers
 from jaxgan.evaluator import Evaluator
 from jaxgan.state import GANState
 
@@ -150,7 +150,7 @@ def _train(config, workdir: str, main: bool) -> GANState:
     logging.info(
         "devices: %d (%d per process, %d processes), batch %d per device, %s, %s compute",
         par.num_devices, par.num_local, jax.process_count(), par.per_device_batch, par.mode,
-        config.get("compute_dtype", "float32"),
+        jnp.dtype(models.compute_dtype(config)).name,
     )
     evaluator = None
     if jax.process_count() > 1:
