@@ -2,15 +2,19 @@
 
     python benchmarks/profile_parts.py fmnist_dcgan 64
 
-Prints median milliseconds of each part, so a missed benchmark target points
-at the part to work on. Without PyTorch installed it times jaxgan's parts
-alone; ``--tiny`` times a tiny version of the preset once (a smoke run, used
-by the tests).
+Prints median milliseconds of each part over nine interleaved rounds, so a
+missed benchmark target points at the part to work on. For a preset with a
+penalty (wgan_gp_fmnist) it also times the D update without it, and the
+difference is the penalty's cost, its nested grad included. Without PyTorch
+installed it times jaxgan's parts alone; ``--tiny`` times a tiny version of
+the preset once (a smoke run, used by the tests).
 """
 
 import argparse
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -23,14 +27,40 @@ sys.path.insert(0, str(Path(__file__).parent))
 from jaxgan import build, configs  # noqa: E402
 from jaxgan.console import setup_jax  # noqa: E402
 from bench import shrink  # noqa: E402
-from conv_layers import median_ms  # noqa: E402
 
 setup_jax()
 
 
-def timed_ms(fn, sync, repeats):
-    """Median milliseconds of one fn() and sync() over ``repeats`` runs."""
-    return median_ms(lambda: (fn(), sync()), repeats, inner=1)
+def jax_parts(config, real, key):
+    """jaxgan's parts for ``config``: label -> a call that waits for its result."""
+    b = config.batch_size
+    gan = build(config)
+    state = gan.init(jax.random.PRNGKey(0))
+    fns = {
+        "D update": jax.jit(lambda s: gan._d_step(s, real, key)[1]),
+        "G update": jax.jit(lambda s: gan._g_step(s, key, b)[1]),
+        "G forward": jax.jit(lambda s: gan.generate(s.g_params, s.g_batch_stats, gan.latents(key, b), key)[0]),
+        "D forward": jax.jit(lambda s: gan.discriminate(s.d_params, s.d_batch_stats, real, key)[0]),
+    }
+    return {label: (lambda f=f: jax.block_until_ready(f(state))) for label, f in fns.items()}
+
+
+def torch_parts(config, real):
+    """PyTorch's parts for ``config``, as jax_parts."""
+    import torch
+    from torch_gan import TorchGAN
+
+    tg = TorchGAN(config)
+    z = torch.randn(config.batch_size, config.latent_dim)
+
+    def no_grad(f):
+        def call():
+            with torch.no_grad():
+                f()
+        return call
+
+    return {"D update": lambda: tg.d_step(real), "G update": lambda: tg.g_step(config.batch_size),
+            "G forward": no_grad(lambda: tg.G(z)), "D forward": no_grad(lambda: tg.D(real))}
 
 
 def main():
@@ -41,7 +71,6 @@ def main():
     args = parser.parse_args()
     try:
         import torch
-        from torch_gan import TorchGAN
     except ImportError:
         torch = None
         print("PyTorch is not installed (pip install -e '.[bench]'): jaxgan's parts only", file=sys.stderr)
@@ -51,37 +80,40 @@ def main():
         config.batch_size = args.batch
     if args.tiny:
         shrink(config)
-    repeats = 1 if args.tiny else 7
+    configs_by_label = {"": config}
+    if config.penalty != "none":
+        # The same D update without the penalty: the difference is what the penalty (a nested grad for GP) costs.
+        plain = config.copy_and_resolve_references()
+        plain.penalty = "none"
+        configs_by_label[", no penalty"] = plain
     b = config.batch_size
-    gan = build(config)
-    state = gan.init(jax.random.PRNGKey(0))
     real = jnp.zeros((b, *config.image_shape))
-    key = jax.random.PRNGKey(1)
-    out = {}
-    d_step = jax.jit(lambda s: gan._d_step(s, real, key)[1])
-    g_step = jax.jit(lambda s: gan._g_step(s, key, b)[1])
-    g_fwd = jax.jit(lambda s: gan.generate(s.g_params, s.g_batch_stats, gan.latents(key, b), key)[0])
-    d_fwd = jax.jit(lambda s: gan.discriminate(s.d_params, s.d_batch_stats, real, key)[0])
-    for label, f in (("D update", d_step), ("G update", g_step), ("G forward", g_fwd), ("D forward", d_fwd)):
-        out[label] = [timed_ms(lambda f=f: out.__setitem__("_", f(state)), lambda: jax.block_until_ready(out["_"]),
-                                repeats)]
-    if torch is not None:
-        tg = TorchGAN(config)
-        h, w, c = config.image_shape
-        treal = torch.rand(b, c, h, w) * 2 - 1
-        z = torch.randn(b, config.latent_dim)
-        with torch.no_grad():
-            parts = {"D update": lambda: tg.d_step(treal), "G update": lambda: tg.g_step(b),
-                     "G forward": lambda: tg.G(z), "D forward": lambda: tg.D(treal)}
-            for label in ("G forward", "D forward"):
-                out[label].append(timed_ms(parts[label], lambda: None, repeats))
-        for label in ("D update", "G update"):
-            out[label].append(timed_ms(parts[label], lambda: None, repeats))
-    print(f"{args.preset}, batch {b}, n_critic {config.n_critic}: median ms")
-    print(f"{'part':<10} {'jaxgan':>8} {'PyTorch':>8} {'ratio':>6}")
-    for label in ("D update", "G update", "G forward", "D forward"):
-        j, t = (out[label] + [math.nan])[:2]
-        print(f"{label:<10} {j:8.1f} {t:8.1f} {t / j:6.2f}")
+    parts = {}  # label -> [jaxgan's call, PyTorch's call or None]
+    for suffix, c in configs_by_label.items():
+        j = jax_parts(c, real, jax.random.PRNGKey(1))
+        t = torch_parts(c, torch.rand(b, c.image_shape[2], *c.image_shape[:2]) * 2 - 1) if torch else {}
+        for label in (("D update",) if suffix else j):
+            parts[label + suffix] = [j[label], t.get(label)]
+    # Interleaved rounds, so that both frameworks and every part see the same drift of this machine's speed.
+    # Each timed call follows an untimed one of the same part: PyTorch's OpenMP threads spin on for a while
+    # after its call, and made the JAX call right after it take 15 ms instead of 10 (a D forward, measured).
+    times = {label: ([], []) for label in parts}
+    for _ in range(1 if args.tiny else 9):
+        for label, pair in parts.items():
+            for f, ts in zip(pair, times[label]):
+                if f:
+                    f()
+                    t0 = time.perf_counter()
+                    f()
+                    ts.append(1e3 * (time.perf_counter() - t0))
+    ms = {label: [statistics.median(ts) if ts else math.nan for ts in pair] for label, pair in times.items()}
+    if len(configs_by_label) > 1:
+        ms["penalty"] = [a - p for a, p in zip(ms["D update"], ms["D update, no penalty"])]
+    print(f"{args.preset}, batch {b}, n_critic {config.n_critic}: median ms over interleaved rounds")
+    print(f"{'part':<22} {'jaxgan':>8} {'PyTorch':>8} {'PyTorch / jaxgan':>17}")
+    order = ("D update", "D update, no penalty", "penalty", "G update", "G forward", "D forward")
+    for label, (j, t) in sorted(ms.items(), key=lambda item: order.index(item[0])):
+        print(f"{label:<22} {j:8.1f} {t:8.1f} {t / j:17.2f}")
 
 
 if __name__ == "__main__":

@@ -37,15 +37,16 @@ def test_benchmark_bfloat16_smoke_run(tmp_path):
     assert "Compute in bfloat16 on float32 parameters" in (tmp_path / "cpu-bfloat16-tiny.md").read_text()
 
 
-# (script, the label of a row it prints, the column of jaxgan's milliseconds in that row)
-PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py", "D update", 0),
+# (script and its arguments, the label of a row it prints, the column of jaxgan's milliseconds in that row)
+PROFILERS = [("conv_layers.py", "tiny image layer", 1), ("profile_parts.py wgan_gp_fmnist", "D update, no penalty", 0),
              ("conv_rules.py", "down 14x14x16", -1)]
 
 
 @pytest.mark.parametrize("script, label, column", PROFILERS)
 def test_profiling_script_smoke_run(script, label, column):
     # The scripts behind README's per-layer and per-part numbers; PyTorch columns only where it is installed.
-    result = run([sys.executable, str(ROOT / "benchmarks" / script), "--tiny"], timeout=300)
+    name, *args = script.split()
+    result = run([sys.executable, str(ROOT / "benchmarks" / name), *args, "--tiny"], timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     row = next(line for line in result.stdout.splitlines() if line.startswith(label))
     assert float(row[len(label):].replace("|", " ").split()[column]) > 0
