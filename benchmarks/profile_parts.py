@@ -80,20 +80,23 @@ def main():
         config.batch_size = args.batch
     if args.tiny:
         shrink(config)
-    configs_by_label = {"": config}
+    b = config.batch_size
+    real = jnp.zeros((b, *config.image_shape))
+    h, w, c = config.image_shape
+    torch_real = torch.rand(b, c, h, w) * 2 - 1 if torch else None
+
+    def parts_of(config):
+        """label -> [jaxgan's call, PyTorch's call or None]."""
+        t = torch_parts(config, torch_real) if torch else {}
+        return {label: [f, t.get(label)] for label, f in jax_parts(config, real, jax.random.PRNGKey(1)).items()}
+
+    parts = parts_of(config)
     if config.penalty != "none":
         # The same D update without the penalty: the difference is what the penalty (a nested grad for GP) costs.
         plain = config.copy_and_resolve_references()
         plain.penalty = "none"
-        configs_by_label[", no penalty"] = plain
-    b = config.batch_size
-    real = jnp.zeros((b, *config.image_shape))
-    parts = {}  # label -> [jaxgan's call, PyTorch's call or None]
-    for suffix, c in configs_by_label.items():
-        j = jax_parts(c, real, jax.random.PRNGKey(1))
-        t = torch_parts(c, torch.rand(b, c.image_shape[2], *c.image_shape[:2]) * 2 - 1) if torch else {}
-        for label in (("D update",) if suffix else j):
-            parts[label + suffix] = [j[label], t.get(label)]
+        parts["D update, no penalty"] = parts_of(plain)["D update"]
+
     # Interleaved rounds, so that both frameworks and every part see the same drift of this machine's speed.
     # Each timed call follows an untimed one of the same part: PyTorch's OpenMP threads spin on for a while
     # after its call, and made the JAX call right after it take 15 ms instead of 10 (a D forward, measured).
@@ -107,7 +110,7 @@ def main():
                     f()
                     ts.append(1e3 * (time.perf_counter() - t0))
     ms = {label: [statistics.median(ts) if ts else math.nan for ts in pair] for label, pair in times.items()}
-    if len(configs_by_label) > 1:
+    if "D update, no penalty" in ms:
         ms["penalty"] = [a - p for a, p in zip(ms["D update"], ms["D update, no penalty"])]
     print(f"{args.preset}, batch {b}, n_critic {config.n_critic}: median ms over interleaved rounds")
     print(f"{'part':<22} {'jaxgan':>8} {'PyTorch':>8} {'PyTorch / jaxgan':>17}")
