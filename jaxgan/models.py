@@ -102,10 +102,11 @@ def _condition(z: jax.Array, labels: jax.Array | None, num_classes: int, dtype: 
     return jnp.concatenate([z, embed(labels)], axis=-1)
 
 
-def _logit(h: jax.Array, labels: jax.Array | None, num_classes: int, dtype: Any, kernel_init=None) -> jax.Array:
+def _logit(
+    h: jax.Array, labels: jax.Array | None, num_classes: int, dtype: Any, kernel_init=nn.linear.default_kernel_init
+) -> jax.Array:
     """The float32 logit (B,) from the last features h (B, D), plus <embed(y), h> when conditional."""
-    dense = nn.Dense(1, dtype=dtype) if kernel_init is None else nn.Dense(1, dtype=dtype, kernel_init=kernel_init)
-    logit = dense(h)[:, 0].astype(jnp.float32)
+    logit = nn.Dense(1, dtype=dtype, kernel_init=kernel_init)(h)[:, 0].astype(jnp.float32)
     if not num_classes:
         return logit
     if labels is None:
